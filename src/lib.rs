@@ -1,0 +1,16 @@
+//! latdyn: lattice dynamics and thermal transport from force constants computed elsewhere
+//! (phonopy/phono3py, TDEP, hiPhive, ShengBTE/FourPhonon).
+//!
+//! Data flow: `io` reads files into canonical `crystal::Structure` + `fc::Fc2`;
+//! `harmonic` builds D(q), solves it on q-points and meshes, and derives DOS, velocities and
+//! thermodynamics; `output` writes JSON/CSV/phonopy-style files and plots; `cli` drives it all.
+
+pub mod crystal;
+pub mod error;
+pub mod fc;
+pub mod harmonic;
+pub mod io;
+pub mod linalg;
+pub mod units;
+
+pub use error::{Error, Result};

@@ -1,0 +1,57 @@
+//! Every physical constant and unit conversion, in one place.
+//!
+//! The values are phonopy's (phonopy.physical_units), so that frequencies, heat capacities and
+//! thermal conductivities agree with phonopy/phono3py to the last digits (shared/docs/formats.md §8.4).
+
+/// Planck constant, eV·s (phonopy).
+pub const PLANCK_EV_S: f64 = 4.135_667_33e-15;
+/// Elementary charge, J per eV (phonopy).
+pub const EV_J: f64 = 1.602_177_33e-19;
+/// Atomic mass unit, kg (phonopy).
+pub const AMU_KG: f64 = 1.660_540_2e-27;
+/// Boltzmann constant, J/K (phonopy).
+pub const KB_J: f64 = 1.380_650_4e-23;
+/// Avogadro constant (phonopy).
+pub const AVOGADRO: f64 = 6.022_141_79e23;
+/// Boltzmann constant, eV/K.
+pub const KB_EV: f64 = KB_J / EV_J;
+/// ħ in eV·s.
+pub const HBAR_EV_S: f64 = PLANCK_EV_S / (2.0 * std::f64::consts::PI);
+/// √(eV/(Å²·amu)) expressed as an ordinary frequency in THz ("VaspToTHz").
+pub const VASP_TO_THZ: f64 = 15.633_302_300_230_191;
+/// 1 THz in eV (h · 1e12 Hz).
+pub const THZ_TO_EV: f64 = PLANCK_EV_S * 1e12;
+/// 1 THz in meV.
+pub const THZ_TO_MEV: f64 = THZ_TO_EV * 1e3;
+/// 1 THz in cm⁻¹.
+pub const THZ_TO_CM: f64 = 33.356_409_519_815_2;
+/// eV per formula unit → kJ/mol.
+pub const EV_TO_KJ_PER_MOL: f64 = EV_J * AVOGADRO / 1000.0;
+/// Bohr radius in Å (phonopy).
+pub const BOHR_ANGSTROM: f64 = 0.529_177_207_423_948;
+/// Hartree in eV (phonopy).
+pub const HARTREE_EV: f64 = 27.211_398_230_887_998;
+/// e²/(4πε₀) in eV·Å: the non-analytic-correction unit factor for VASP-like units.
+pub const NAC_FACTOR_EV_ANGSTROM: f64 = HARTREE_EV * BOHR_ANGSTROM;
+/// Degeneracy tolerance on frequencies (THz), as phonopy's `degenerate_sets`.
+pub const DEGENERACY_TOL_THZ: f64 = 1e-4;
+
+/// Ordinary frequency (THz) from an eigenvalue of the mass-weighted dynamical matrix
+/// (eV/(Å²·amu)); negative eigenvalues give negative (imaginary) frequencies.
+pub fn eigenvalue_to_thz(lambda: f64) -> f64 {
+    lambda.signum() * lambda.abs().sqrt() * VASP_TO_THZ
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn derived_constants_match_phonopy() {
+        // Values printed by phonopy 3.5.1 (formats.md §8.4).
+        assert!((KB_EV - 8.617_338_256_808_316e-5).abs() < 1e-18);
+        assert!((NAC_FACTOR_EV_ANGSTROM - 14.399_651_725_922_27).abs() < 1e-12);
+        assert!((EV_TO_KJ_PER_MOL - 96.485_390_539_836_2).abs() < 1e-9);
+        let vasp = (EV_J / AMU_KG).sqrt() / 1e-10 / (2.0 * std::f64::consts::PI) / 1e12;
+        assert!((vasp - VASP_TO_THZ).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,134 @@
+//! Harmonic phonons against phonopy references (shared/data/si-pbesol, shared/data/aln-lda).
+
+mod common;
+use common::*;
+use latdyn::harmonic::eigen::solve_hermitian;
+use latdyn::harmonic::velocity;
+use latdyn::io::{CellOptions, HarmonicInput, load_harmonic};
+use num_complex::Complex64 as C64;
+
+pub fn si_input() -> HarmonicInput {
+    load_harmonic(
+        &data("si-pbesol/inputs/phono3py_disp.yaml"),
+        &data("si-pbesol/fc/fc2.hdf5"),
+        None,
+        &CellOptions::default(),
+    )
+    .unwrap()
+}
+
+/// AlN from POSCAR-unitcell + the 5×5×3 fc2 supercell: masses from the built-in table, as the
+/// reference (the yaml rounds masses to 6 decimals, a 2e-7 relative effect on frequencies).
+pub fn aln_input() -> HarmonicInput {
+    let opts = CellOptions {
+        supercell_matrix: Some([[5, 0, 0], [0, 5, 0], [0, 0, 3]]),
+        ..Default::default()
+    };
+    load_harmonic(
+        &data("aln-lda/POSCAR-unitcell"),
+        &data("aln-lda/fc2.hdf5"),
+        Some(&data("aln-lda/BORN")),
+        &opts,
+    )
+    .unwrap()
+}
+
+fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn si_frequencies_dynmat_and_velocities() {
+    let input = si_input();
+    let dm = input.dynamical_matrix(false).unwrap();
+    let r = json("si-pbesol/reference/harmonic_qpoints.json");
+    let rot = latdyn::crystal::symmetry::Symmetry::new(input.primitive(), 1e-5)
+        .unwrap()
+        .reciprocal_rotations();
+    let nb = 6;
+    for (name, q) in r["qpoints"].as_object().unwrap() {
+        let qr = vec3(&q["q_reduced"]);
+        let mut d = vec![C64::new(0.0, 0.0); nb * nb];
+        dm.compute(&qr, None, &mut d);
+        let dre = mat(&q["dynamical_matrix_real"]);
+        let dim = mat(&q["dynamical_matrix_imag"]);
+        let mut err = 0.0f64;
+        for i in 0..nb {
+            for j in 0..nb {
+                err = err
+                    .max((d[i * nb + j].re - dre[i][j]).abs())
+                    .max((d[i * nb + j].im - dim[i][j]).abs());
+            }
+        }
+        assert!(err < 1e-10, "{name}: D(q) differs by {err:e}");
+        let modes = solve_hermitian(&d, nb).unwrap();
+        let fd = max_abs_diff(&modes.frequencies, &f64s(&q["frequencies_THz"]));
+        assert!(fd < 1e-5, "{name}: frequencies differ by {fd:e} THz");
+        if name == "Gamma" {
+            continue;
+        }
+        let v = velocity::group_velocities_unsymmetrized(&dm, &qr, &modes).unwrap();
+        let v = velocity::symmetrize_velocities(&v, &qr, &rot, &input.primitive().reciprocal());
+        let vr = mat(&q["group_velocities_THzAngstrom"]);
+        for s in 0..nb {
+            for c in 0..3 {
+                let scale = vr[s].iter().map(|x| x.abs()).fold(1.0, f64::max);
+                assert!(
+                    (v[s][c] - vr[s][c]).abs() < 1e-4 * scale,
+                    "{name} band {s} v{c}: {} vs {}",
+                    v[s][c],
+                    vr[s][c]
+                );
+            }
+        }
+    }
+}
+
+fn aln_check(file: &str, with_nac: bool) {
+    let input = aln_input();
+    let dm = input.dynamical_matrix(with_nac).unwrap();
+    let r = json(file);
+    let nb = 12;
+    for q in r["qpoints"].as_array().unwrap() {
+        let name = q["name"].as_str().unwrap();
+        let qr = vec3(&q["q_reduced"]);
+        let dir = if q["nac_q_direction_reduced"].is_null() {
+            None
+        } else {
+            Some(vec3(&q["nac_q_direction_reduced"]))
+        };
+        let mut d = vec![C64::new(0.0, 0.0); nb * nb];
+        dm.compute(&qr, dir.as_ref(), &mut d);
+        let dre = mat(&q["dynamical_matrix_re"]);
+        let dim = mat(&q["dynamical_matrix_im"]);
+        let mut err = 0.0f64;
+        for i in 0..nb {
+            for j in 0..nb {
+                err = err
+                    .max((d[i * nb + j].re - dre[i][j]).abs())
+                    .max((d[i * nb + j].im - dim[i][j]).abs());
+            }
+        }
+        let modes = solve_hermitian(&d, nb).unwrap();
+        let fd = max_abs_diff(&modes.frequencies, &f64s(&q["frequencies_THz"]));
+        let tol = if with_nac { 1e-8 } else { 1e-10 };
+        assert!(
+            err < tol && fd < 1e-5,
+            "{file} {name}: D(q) differs by {err:e}, frequencies by {fd:e} THz"
+        );
+    }
+}
+
+#[test]
+fn aln_without_nac() {
+    aln_check("aln-lda/qpoints_nonac.json", false);
+}
+
+#[test]
+fn aln_with_nac() {
+    aln_check("aln-lda/qpoints_nac.json", true);
+}
