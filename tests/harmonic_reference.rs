@@ -132,3 +132,106 @@ fn aln_without_nac() {
 fn aln_with_nac() {
     aln_check("aln-lda/qpoints_nac.json", true);
 }
+
+#[test]
+fn aln_irreducible_meshes_match_phonopy() {
+    let input = aln_input();
+    let rot = latdyn::crystal::symmetry::Symmetry::new(input.primitive(), 1e-5)
+        .unwrap()
+        .reciprocal_rotations();
+    assert_eq!(rot.len(), 24, "6mm plus time reversal");
+    let r = json("aln-lda/irreducible_qpoints.json");
+    for (key, m) in r["meshes"].as_object().unwrap() {
+        let n: Vec<usize> = m["mesh"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as usize)
+            .collect();
+        let ir = latdyn::harmonic::mesh::Mesh::gamma_centered([n[0], n[1], n[2]]).irreducible(&rot);
+        let gp: Vec<usize> = m["ir_grid_points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as usize)
+            .collect();
+        let w: Vec<usize> = m["weights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(ir.ir_grid_points, gp, "{key}: irreducible grid points");
+        assert_eq!(ir.weights, w, "{key}: weights");
+        for (q, qr) in ir
+            .qpoints
+            .iter()
+            .zip(m["qpoints_reduced"].as_array().unwrap())
+        {
+            let qr = vec3(qr);
+            assert!(
+                (0..3).all(|k| (q[k] - qr[k]).abs() < 1e-12),
+                "{key}: q {q:?} vs {qr:?}"
+            );
+        }
+        let map: Vec<usize> = m["grid_mapping_table"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(ir.grid_mapping, map, "{key}: grid mapping");
+        // Frequencies (NAC on, Γ without direction) at the irreducible points.
+        let dm = input.dynamical_matrix(true).unwrap();
+        let pts =
+            latdyn::harmonic::phonons::solve_points(&dm, &ir.qpoints, &Default::default()).unwrap();
+        for (p, fr) in pts.iter().zip(m["frequencies_THz_nac"].as_array().unwrap()) {
+            assert!(
+                max_abs_diff(&p.frequencies, &f64s(fr)) < 1e-5,
+                "{key}: frequencies at {:?}",
+                p.q
+            );
+        }
+    }
+}
+
+#[test]
+fn aln_group_velocities_with_nac() {
+    let input = aln_input();
+    let dm = input.dynamical_matrix(true).unwrap();
+    let rot = latdyn::crystal::symmetry::Symmetry::new(input.primitive(), 1e-5)
+        .unwrap()
+        .reciprocal_rotations();
+    let r = json("aln-lda/group_velocities_nac.json");
+    let opts = latdyn::harmonic::phonons::SolveOptions {
+        group_velocities: true,
+        rotations: rot,
+        ..Default::default()
+    };
+    for q in r["qpoints"].as_array().unwrap() {
+        let name = q["name"].as_str().unwrap();
+        if name.starts_with("gamma") {
+            continue; // velocities at exactly Γ are not meaningful (CASE.md)
+        }
+        let p = latdyn::harmonic::phonons::solve_point(
+            &dm,
+            &vec3(&q["q_reduced"]),
+            &opts,
+            &input.primitive().reciprocal(),
+        )
+        .unwrap();
+        let v = p.group_velocities.unwrap();
+        let vr = mat(&q["group_velocities_THz_angstrom"]);
+        for s in 0..12 {
+            let scale = vr[s].iter().map(|x| x.abs()).fold(1.0, f64::max);
+            for c in 0..3 {
+                assert!(
+                    (v[s][c] - vr[s][c]).abs() < 1e-4 * scale,
+                    "{name} band {s} v{c}: {} vs {}",
+                    v[s][c],
+                    vr[s][c]
+                );
+            }
+        }
+    }
+}

@@ -1,7 +1,11 @@
 //! Harmonic lattice dynamics: dynamical matrix (+ NAC), eigen-solve, velocities, meshes, DOS,
 //! thermodynamics and band paths.
 
+pub mod dos;
 pub mod dynmat;
 pub mod eigen;
+pub mod mesh;
 pub mod nac;
+pub mod phonons;
+pub mod thermo;
 pub mod velocity;

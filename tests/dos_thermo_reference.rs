@@ -1,0 +1,157 @@
+//! DOS and thermodynamics against phonopy (shared/data/aln-lda, shared/data/si-pbesol).
+
+mod common;
+use common::*;
+use latdyn::harmonic::dos::{DosMethod, mesh_dos};
+use latdyn::harmonic::mesh::Mesh;
+use latdyn::harmonic::phonons::{SolveOptions, solve_points};
+use latdyn::io::{CellOptions, load_harmonic};
+
+fn aln() -> latdyn::io::HarmonicInput {
+    let opts = CellOptions {
+        supercell_matrix: Some([[5, 0, 0], [0, 5, 0], [0, 0, 3]]),
+        ..Default::default()
+    };
+    load_harmonic(
+        &data("aln-lda/POSCAR-unitcell"),
+        &data("aln-lda/fc2.hdf5"),
+        Some(&data("aln-lda/BORN")),
+        &opts,
+    )
+    .unwrap()
+}
+
+fn max_dev(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn aln_dos_tetrahedron_and_gaussian() {
+    let input = aln();
+    let dm = input.dynamical_matrix(true).unwrap();
+    let r = json("aln-lda/dos_nac.json");
+    let d = &r["dos"];
+    let mesh = Mesh::gamma_centered([24, 24, 16]);
+    let opts = SolveOptions {
+        eigenvectors: true,
+        ..Default::default()
+    };
+    let solved = solve_points(&dm, &mesh.all_qpoints(), &opts).unwrap();
+    for (key, method) in [
+        ("tetrahedron", DosMethod::Tetrahedron),
+        ("gaussian_sigma0.1", DosMethod::Gaussian(0.1)),
+    ] {
+        let pts = f64s(&d[key]["frequency_points_THz"]);
+        let res = mesh_dos(
+            &solved,
+            &mesh,
+            &input.primitive().reciprocal(),
+            &pts,
+            method,
+        );
+        let tot = f64s(&d[key]["total_dos_states_per_THz_per_cell"]);
+        let peak = tot.iter().cloned().fold(0.0, f64::max);
+        let dev = max_dev(&res.total_dos, &tot);
+        assert!(
+            dev < 1e-3 * peak,
+            "{key}: total DOS deviates by {dev:e} (peak {peak})"
+        );
+        for (k, pr) in d[key]["projected_dos_states_per_THz"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            let dev = max_dev(&res.projected_dos[k], &f64s(pr));
+            assert!(
+                dev < 1e-3 * peak,
+                "{key}: PDOS atom {k} deviates by {dev:e}"
+            );
+        }
+        // Projections add up to the total.
+        for i in 0..pts.len() {
+            let s: f64 = res.projected_dos.iter().map(|p| p[i]).sum();
+            assert!((s - res.total_dos[i]).abs() < 1e-9 * peak.max(1.0));
+        }
+    }
+}
+
+#[test]
+fn si_dos_tetrahedron() {
+    let input = load_harmonic(
+        &data("si-pbesol/inputs/phono3py_disp.yaml"),
+        &data("si-pbesol/fc/fc2.hdf5"),
+        None,
+        &CellOptions::default(),
+    )
+    .unwrap();
+    let dm = input.dynamical_matrix(false).unwrap();
+    let mesh = Mesh::gamma_centered([24, 24, 24]);
+    let solved = solve_points(
+        &dm,
+        &mesh.all_qpoints(),
+        &SolveOptions {
+            eigenvectors: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let read = |f: &str| -> Vec<Vec<f64>> {
+        std::fs::read_to_string(data(f))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect())
+            .collect()
+    };
+    let tot = read("si-pbesol/reference/dos_total_24x24x24_thm.dat");
+    let pts: Vec<f64> = tot.iter().map(|r| r[0]).collect();
+    let res = mesh_dos(
+        &solved,
+        &mesh,
+        &input.primitive().reciprocal(),
+        &pts,
+        DosMethod::Tetrahedron,
+    );
+    let reft: Vec<f64> = tot.iter().map(|r| r[1]).collect();
+    let peak = reft.iter().cloned().fold(0.0, f64::max);
+    assert!(max_dev(&res.total_dos, &reft) < 1e-3 * peak);
+    let pd = read("si-pbesol/reference/dos_projected_24x24x24_thm.dat");
+    for k in 0..2 {
+        let r: Vec<f64> = pd.iter().map(|row| row[1 + k]).collect();
+        assert!(max_dev(&res.projected_dos[k], &r) < 1e-3 * peak);
+    }
+}
+
+#[test]
+fn aln_thermal_properties() {
+    let input = aln();
+    let dm = input.dynamical_matrix(true).unwrap();
+    let r = json("aln-lda/thermal_properties_nac.json");
+    let tp = &r["tp"];
+    let rot = latdyn::crystal::symmetry::Symmetry::new(input.primitive(), 1e-5)
+        .unwrap()
+        .reciprocal_rotations();
+    let ir = Mesh::gamma_centered([16, 16, 12]).irreducible(&rot);
+    assert_eq!(ir.qpoints.len(), 210);
+    let solved = solve_points(&dm, &ir.qpoints, &SolveOptions::default()).unwrap();
+    let freqs: Vec<Vec<f64>> = solved.into_iter().map(|p| p.frequencies).collect();
+    let w: Vec<f64> = ir.weights.iter().map(|&x| x as f64).collect();
+    let temps = f64s(&tp["temperatures_K"]);
+    let res = latdyn::harmonic::thermo::thermal_properties(&freqs, &w, &temps, 0.01);
+    for (name, ours, key) in [
+        ("F", &res.free_energy, "free_energy_kJ_per_mol"),
+        ("S", &res.entropy, "entropy_J_per_K_mol"),
+        ("Cv", &res.heat_capacity, "heat_capacity_J_per_K_mol"),
+    ] {
+        for (t, (a, b)) in temps.iter().zip(ours.iter().zip(f64s(&tp[key]))) {
+            let tol = 1e-6 * b.abs().max(1e-3);
+            assert!((a - b).abs() <= tol, "{name} at {t} K: {a} vs {b}");
+        }
+    }
+    let zpe = tp["zero_point_energy_kJ_per_mol"].as_f64().unwrap();
+    assert!((res.zero_point_energy - zpe).abs() < 1e-6 * zpe);
+}
