@@ -5,12 +5,16 @@
 //! `harmonic` builds D(q), solves it on q-points and meshes, and derives DOS, velocities and
 //! thermodynamics; `output` writes JSON/CSV/phonopy-style files and plots; `cli` drives it all.
 
+pub mod cli;
+pub mod config;
 pub mod crystal;
 pub mod error;
 pub mod fc;
 pub mod harmonic;
 pub mod io;
 pub mod linalg;
+pub mod output;
 pub mod units;
+pub mod workflow;
 
 pub use error::{Error, Result};

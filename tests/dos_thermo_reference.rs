@@ -155,3 +155,42 @@ fn aln_thermal_properties() {
     let zpe = tp["zero_point_energy_kJ_per_mol"].as_f64().unwrap();
     assert!((res.zero_point_energy - zpe).abs() < 1e-6 * zpe);
 }
+
+#[test]
+fn aln_band_structure_with_nac() {
+    use latdyn::harmonic::bands::{BandPath, band_structure};
+    let input = aln();
+    let dm = input.dynamical_matrix(true).unwrap();
+    let r = json("aln-lda/band_structure_nac.json");
+    let b = &r["band"];
+    let labels: Vec<String> = b["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    let lq: Vec<[f64; 3]> = labels
+        .iter()
+        .map(|l| vec3(&b["label_qpoints_reduced"][l]))
+        .collect();
+    let text: String = labels
+        .iter()
+        .zip(&lq)
+        .map(|(l, q)| format!("{l} {} {} {} ", q[0], q[1], q[2]))
+        .collect();
+    let path = BandPath::parse(&text).unwrap();
+    // The built-in hexagonal path is the same one.
+    let default = BandPath::default_for(input.primitive());
+    assert_eq!(default.segments.len(), path.segments.len());
+    let bs = band_structure(&dm, &path, 51).unwrap();
+    let rf = b["frequencies_THz"].as_array().unwrap();
+    let rd = b["distances_inv_angstrom_no2pi"].as_array().unwrap();
+    for s in 0..bs.frequencies.len() {
+        let dist = f64s(&rd[s]);
+        assert!(max_dev(&bs.distances[s], &dist) < 1e-8);
+        for (i, fr) in rf[s].as_array().unwrap().iter().enumerate() {
+            let dev = max_dev(&bs.frequencies[s][i], &f64s(fr));
+            assert!(dev < 1e-5, "segment {s} point {i}: {dev:e} THz");
+        }
+    }
+}

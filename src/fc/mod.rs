@@ -221,3 +221,29 @@ impl Fc2 {
             .fold(0.0, f64::max)
     }
 }
+
+/// Full (n_s × n_s) array from a compact one, by lattice translation of the rows
+/// (phonopy's distribute_force_constants_by_translations, formats.md §2.3).
+pub fn full_array(compact: &Fc2Array, prim: &Cell, supercell: &Cell) -> Result<Fc2Array> {
+    let map = AtomMap::new(prim, supercell)?;
+    let n = supercell.n_atoms();
+    let reps = compact.representative_rows(&map, prim.n_atoms(), "fc2")?;
+    let mut data = vec![[[0.0; 3]; 3]; n * n];
+    for s in 0..n {
+        let r = reps[map.atom[s]];
+        let s0 = compact.rows[r];
+        let shift = sub_cells(&map.cell[s], &map.cell[s0]);
+        for t in 0..n {
+            let target = add_cells(&map.cell[t], &shift);
+            let t2 = map
+                .find(map.atom[t], &target)
+                .ok_or_else(|| Error::Numerical("supercell translation failed".into()))?;
+            data[s * n + t2] = *compact.block(r, t);
+        }
+    }
+    Ok(Fc2Array {
+        rows: (0..n).collect(),
+        n_super: n,
+        data,
+    })
+}

@@ -1,6 +1,7 @@
 //! Harmonic lattice dynamics: dynamical matrix (+ NAC), eigen-solve, velocities, meshes, DOS,
 //! thermodynamics and band paths.
 
+pub mod bands;
 pub mod dos;
 pub mod dynmat;
 pub mod eigen;

@@ -1,0 +1,81 @@
+//! `latdyn convert`: fc2 between phonopy FORCE_CONSTANTS text, fc2.hdf5 and TDEP.
+
+use super::InputArgs;
+use crate::error::{Error, Result};
+use crate::io::{hdf5_fc, phonopy_fc, poscar, tdep};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Target format: phonopy (FORCE_CONSTANTS text), hdf5 (fc2.hdf5), tdep (infile.forceconstant + ucposcar/ssposcar).
+    #[arg(long)]
+    pub to: String,
+    /// Output file (phonopy, hdf5) or folder (tdep).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write full (n_s × n_s) instead of compact phonopy arrays.
+    #[arg(long)]
+    pub full: bool,
+}
+
+pub fn run(a: &ConvertArgs) -> Result<()> {
+    let deck = a.input.deck()?;
+    let input = crate::workflow::load(&deck)?;
+    let prim = input.primitive();
+    let sc = &input.structure.fc2_supercell;
+    let array = || -> Result<crate::fc::Fc2Array> {
+        let compact = input.fc2.to_compact_array(prim, sc)?;
+        if !a.full {
+            return Ok(compact);
+        }
+        crate::fc::full_array(&compact, prim, sc)
+    };
+    match a.to.as_str() {
+        "phonopy" => {
+            std::fs::write(&a.out, phonopy_fc::format_force_constants(&array()?))
+                .map_err(|e| Error::io(&a.out, e))?;
+            poscar_beside(&a.out, "SPOSCAR", sc)?;
+        }
+        "hdf5" => {
+            hdf5_fc::write_fc2_hdf5(&a.out, &array()?)?;
+            poscar_beside(&a.out, "SPOSCAR", sc)?;
+        }
+        "tdep" => {
+            std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
+            tdep::check_wrapped(prim)?;
+            let f = a.out.join("infile.forceconstant");
+            std::fs::write(&f, tdep::format_tdep_fc2(&input.fc2, prim))
+                .map_err(|e| Error::io(&f, e))?;
+            let u = a.out.join("infile.ucposcar");
+            std::fs::write(&u, poscar::format_poscar(prim, "latdyn primitive cell"))
+                .map_err(|e| Error::io(&u, e))?;
+            let s = a.out.join("infile.ssposcar");
+            std::fs::write(&s, poscar::format_poscar(sc, "latdyn fc2 supercell"))
+                .map_err(|e| Error::io(&s, e))?;
+        }
+        other => {
+            return Err(Error::input(format!(
+                "--to: expected phonopy, hdf5 or tdep, found '{other}'"
+            )));
+        }
+    }
+    println!("wrote {} ({})", a.out.display(), a.to);
+    Ok(())
+}
+
+/// The supercell the array refers to, written beside it so the pair can be read back
+/// (`--cell SPOSCAR --supercell "1 1 1"` is not enough for a compact array: keep the yaml or POSCAR).
+fn poscar_beside(out: &std::path::Path, name: &str, sc: &crate::crystal::Cell) -> Result<()> {
+    let p = out.parent().unwrap_or(std::path::Path::new(".")).join(name);
+    if p.exists() {
+        return Ok(());
+    }
+    std::fs::write(
+        &p,
+        poscar::format_poscar(sc, "latdyn fc2 supercell (atom order of the fc2 array)"),
+    )
+    .map_err(|e| Error::io(&p, e))
+}

@@ -1,0 +1,80 @@
+//! `latdyn info`: what was read, and what a mesh calculation will cost.
+
+use super::InputArgs;
+use crate::crystal::symmetry::Symmetry;
+use crate::error::Result;
+use crate::harmonic::mesh::Mesh;
+
+pub fn run(a: &InputArgs) -> Result<()> {
+    let deck = a.deck()?;
+    let input = crate::workflow::load(&deck)?;
+    let prim = input.primitive();
+    let sym = Symmetry::new(prim, 1e-5)?;
+    println!("cell:      {}", input.cell_path.display());
+    println!(
+        "fc2:       {} ({:?})",
+        input.fc2_path.display(),
+        input.fc2_format
+    );
+    println!(
+        "primitive: {} ({} atoms), space group {} ({}), volume {:.4} Å³",
+        prim.formula(),
+        prim.n_atoms(),
+        sym.symbol.trim(),
+        sym.number,
+        prim.volume()
+    );
+    for (r, n) in prim.lattice.iter().zip(["a", "b", "c"]) {
+        println!("  {n} = [{:12.6} {:12.6} {:12.6}] Å", r[0], r[1], r[2]);
+    }
+    for i in 0..prim.n_atoms() {
+        let p = prim.positions[i];
+        println!(
+            "  {:>3} {:<3} mass {:10.6} amu  at [{:.6} {:.6} {:.6}]",
+            i + 1,
+            prim.symbols[i],
+            prim.masses[i],
+            p[0],
+            p[1],
+            p[2]
+        );
+    }
+    println!(
+        "fc2 supercell: {} atoms (matrix {:?}); {} pair terms, range {:.3} Å",
+        input.structure.fc2_supercell.n_atoms(),
+        input.structure.fc2_supercell_matrix,
+        input.fc2.pairs.len(),
+        input.fc2.range(prim)
+    );
+    println!(
+        "acoustic sum rule violation: {:.3e} eV/Å²{}",
+        input.asr_violation,
+        if input.asr_enforced {
+            " (enforced)"
+        } else {
+            ""
+        }
+    );
+    match &input.born {
+        Some(b) => println!(
+            "Born charges: yes (factor {:.6} eV·Å, charge neutrality violated by {:.2e})",
+            b.factor,
+            b.neutrality_violation()
+        ),
+        None => println!("Born charges: none (no non-analytic correction)"),
+    }
+    let mesh = deck.mesh.unwrap_or([20, 20, 20]);
+    let ir = Mesh::gamma_centered(mesh).irreducible(&sym.reciprocal_rotations());
+    let nb = 3 * prim.n_atoms();
+    let n_full = mesh[0] * mesh[1] * mesh[2];
+    // DOS keeps per-mode projections (nb² reals per grid point) and the frequencies.
+    let dos_bytes = n_full * (nb * nb + nb) * 8;
+    println!(
+        "mesh {:?}: {} points, {} irreducible; memory for the projected DOS ≈ {:.1} MB",
+        mesh,
+        n_full,
+        ir.qpoints.len(),
+        dos_bytes as f64 / 1e6
+    );
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! Plots as SVG and PNG with plotters; text uses an embedded DejaVu Sans font, so no system
+//! font or library is needed.
+
+use crate::error::{Error, Result};
+use crate::harmonic::bands::BandStructure;
+use crate::harmonic::dos::DosResult;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+use std::sync::Once;
+
+static FONT: Once = Once::new();
+
+fn register_font() {
+    FONT.call_once(|| {
+        let _ = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            dejavu::sans::regular(),
+        );
+    });
+}
+
+fn perr(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Numerical(format!("plotting {} failed: {e}", path.display()))
+}
+
+enum Ctx<'a> {
+    Bands(&'a BandStructure),
+    Dos(&'a DosResult, &'a [String]),
+}
+
+fn bands_impl<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    bs: &BandStructure,
+) -> std::result::Result<(), String> {
+    let xmax = bs
+        .distances
+        .last()
+        .and_then(|d| d.last())
+        .copied()
+        .unwrap_or(1.0);
+    let all = bs.frequencies.iter().flatten().flatten().copied();
+    let (fmin, fmax) = all.fold((0.0f64, 0.0f64), |(a, b), f| (a.min(f), b.max(f)));
+    let mut chart = ChartBuilder::on(root)
+        .margin(15)
+        .x_label_area_size(35)
+        .y_label_area_size(55)
+        .build_cartesian_2d(0.0..xmax, (fmin - 0.5)..(fmax * 1.05 + 0.1))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .disable_x_axis()
+        .y_desc("Frequency (THz)")
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let nb = bs
+        .frequencies
+        .first()
+        .and_then(|s| s.first())
+        .map(|f| f.len())
+        .unwrap_or(0);
+    for (s, seg) in bs.frequencies.iter().enumerate() {
+        for b in 0..nb {
+            let pts: Vec<(f64, f64)> = seg
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (bs.distances[s][i], f[b]))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(pts, BLUE.stroke_width(2)))
+                .map_err(|e| e.to_string())?;
+        }
+        let x = bs.distances[s][0];
+        chart
+            .draw_series(LineSeries::new(
+                vec![(x, fmin - 0.5), (x, fmax * 1.05 + 0.1)],
+                BLACK.mix(0.4),
+            ))
+            .map_err(|e| e.to_string())?;
+        let label = if s > 0 && bs.labels[s - 1].1 != bs.labels[s].0 {
+            format!("{}|{}", bs.labels[s - 1].1, bs.labels[s].0)
+        } else {
+            bs.labels[s].0.clone()
+        };
+        chart
+            .draw_series(std::iter::once(Text::new(
+                label,
+                (x, fmin - 0.5),
+                ("sans-serif", 16).into_font(),
+            )))
+            .map_err(|e| e.to_string())?;
+    }
+    if let Some(l) = bs.labels.last() {
+        chart
+            .draw_series(std::iter::once(Text::new(
+                l.1.clone(),
+                (xmax, fmin - 0.5),
+                ("sans-serif", 16).into_font(),
+            )))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn dos_impl<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    dos: &DosResult,
+    names: &[String],
+) -> std::result::Result<(), String> {
+    let f = &dos.frequency_points;
+    let ymax = dos.total_dos.iter().copied().fold(0.0, f64::max) * 1.1 + 1e-9;
+    let mut chart = ChartBuilder::on(root)
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(55)
+        .build_cartesian_2d(f[0]..*f.last().unwrap_or(&1.0), 0.0..ymax)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc("Frequency (THz)")
+        .y_desc("DOS (states/THz/cell)")
+        .draw()
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(LineSeries::new(
+            f.iter().copied().zip(dos.total_dos.iter().copied()),
+            BLACK.stroke_width(2),
+        ))
+        .map_err(|e| e.to_string())?
+        .label("total")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
+    for (k, p) in dos.projected_dos.iter().enumerate() {
+        let c = Palette99::pick(k).to_rgba();
+        chart
+            .draw_series(LineSeries::new(
+                f.iter().copied().zip(p.iter().copied()),
+                c.stroke_width(1),
+            ))
+            .map_err(|e| e.to_string())?
+            .label(names.get(k).cloned().unwrap_or_default())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn draw_ctx<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    ctx: &Ctx,
+) -> std::result::Result<(), String> {
+    match ctx {
+        Ctx::Bands(b) => bands_impl(root, b),
+        Ctx::Dos(d, n) => dos_impl(root, d, n),
+    }
+}
+
+fn write(stem: &Path, size: (u32, u32), ctx: Ctx) -> Result<()> {
+    register_font();
+    let svg = stem.with_extension("svg");
+    {
+        let root = SVGBackend::new(&svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| perr(&svg, e))?;
+        draw_ctx(&root, &ctx).map_err(|e| perr(&svg, e))?;
+        root.present().map_err(|e| perr(&svg, e))?;
+    }
+    let png = stem.with_extension("png");
+    let root = BitMapBackend::new(&png, size).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| perr(&png, e))?;
+    draw_ctx(&root, &ctx).map_err(|e| perr(&png, e))?;
+    root.present().map_err(|e| perr(&png, e))?;
+    Ok(())
+}
+
+/// Phonon dispersion: `stem`.svg and `stem`.png.
+pub fn plot_bands(stem: &Path, bs: &BandStructure) -> Result<()> {
+    write(stem, (900, 600), Ctx::Bands(bs))
+}
+
+/// Total and atom-projected DOS: `stem`.svg and `stem`.png. `names` label the projections.
+pub fn plot_dos(stem: &Path, dos: &DosResult, names: &[String]) -> Result<()> {
+    write(stem, (900, 600), Ctx::Dos(dos, names))
+}
