@@ -5,6 +5,9 @@
 //! `harmonic` builds D(q), solves it on q-points and meshes, and derives DOS, velocities and
 //! thermodynamics; `output` writes JSON/CSV/phonopy-style files and plots; `cli` drives it all.
 
+// Tensor algebra over Cartesian and atom indices reads best with explicit index loops.
+#![allow(clippy::needless_range_loop)]
+
 pub mod cli;
 pub mod config;
 pub mod crystal;

@@ -187,7 +187,7 @@ impl Fc2 {
     /// Merges terms with the same (i, j, cell) and drops exact zeros; sorted by (i, j, cell).
     pub fn merged(&self) -> Fc2 {
         let mut pairs = self.pairs.clone();
-        pairs.sort_by(|a, b| (a.i, a.j, a.cell).cmp(&(b.i, b.j, b.cell)));
+        pairs.sort_by_key(|p| (p.i, p.j, p.cell));
         let mut out: Vec<Pair> = Vec::with_capacity(pairs.len());
         for p in pairs {
             match out.last_mut() {

@@ -24,7 +24,7 @@ impl BandPath {
             if toks.is_empty() {
                 continue;
             }
-            if toks.len() % 4 != 0 {
+            if !toks.len().is_multiple_of(4) {
                 return Err(Error::input(format!(
                     "band path '{part}': expected groups of 'label qx qy qz', found {} tokens",
                     toks.len()

@@ -81,7 +81,7 @@ impl GonzeNac {
         let volume = prim.volume();
         let g_cutoff = (3.0 * NUM_G_POINTS / (4.0 * PI) / volume).cbrt();
         let tr_eps = (born.epsilon[0][0] + born.epsilon[1][1] + born.epsilon[2][2]) / 3.0;
-        if !(tr_eps > 0.0) {
+        if tr_eps.is_nan() || tr_eps <= 0.0 {
             return Err(Error::input(format!(
                 "dielectric tensor must be positive definite, trace/3 = {tr_eps}"
             )));

@@ -23,7 +23,7 @@ pub fn read_born(path: &Path, primitive: &Cell) -> Result<Born> {
         .and_then(parse_real)
         .filter(|_| !first.trim_start().starts_with('#'))
         .unwrap_or(NAC_FACTOR_EV_ANGSTROM);
-    if !(factor > 0.0) {
+    if factor.is_nan() || factor <= 0.0 {
         return Err(Error::parse(
             path,
             l1,

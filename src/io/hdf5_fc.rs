@@ -63,20 +63,21 @@ pub fn read_fc2_hdf5(path: &Path) -> Result<(Fc2Array, bool)> {
             format!("non-finite value at flat index {bad}"),
         ));
     }
-    if let Ok(unit_ds) = file.dataset("physical_unit") {
-        if let Ok(units) = unit_ds.read_string() {
-            if let Some(u) = units.first() {
-                let u = u.trim_matches(char::from(0)).trim();
-                if !u.is_empty() && u != "eV/angstrom^2" && u != "eV/Angstrom^2" {
-                    return Err(Error::dataset(
-                        path,
-                        "physical_unit",
-                        format!(
-                            "expected 'eV/angstrom^2', found '{u}' (convert the force constants to eV/Å² first)"
-                        ),
-                    ));
-                }
-            }
+    let unit = file
+        .dataset("physical_unit")
+        .ok()
+        .and_then(|d| d.read_string().ok())
+        .and_then(|u| u.into_iter().next());
+    if let Some(u) = unit {
+        let u = u.trim_matches(char::from(0)).trim();
+        if !u.is_empty() && u != "eV/angstrom^2" && u != "eV/Angstrom^2" {
+            return Err(Error::dataset(
+                path,
+                "physical_unit",
+                format!(
+                    "expected 'eV/angstrom^2', found '{u}' (convert the force constants to eV/Å² first)"
+                ),
+            ));
         }
     }
     let data: Vec<_> = flat

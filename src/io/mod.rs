@@ -165,8 +165,10 @@ pub fn load_harmonic(
                 None,
             )
         };
-        if let Some(c) = calculator.filter(|c| !VASP_LIKE.contains(&c.to_lowercase().as_str())) {
-            if format == Fc2Format::PhonopyText {
+        if let Some(c) = calculator.filter(|c| !VASP_LIKE.contains(&c.to_lowercase().as_str()))
+            && format == Fc2Format::PhonopyText
+        {
+            {
                 return Err(Error::input(format!(
                     "{}: the yaml says calculator '{c}', whose FORCE_CONSTANTS are not in eV/Å²; convert them to eV/Å² (e.g. write fc2.hdf5 with phono3py) first",
                     cell.display()
@@ -209,8 +211,10 @@ pub fn load_harmonic(
         Some(p) => Some(born::read_born(p, &structure.primitive)?),
         None => yaml_born.or(tdep_born),
     };
-    if let Some(b) = &born {
-        if b.charges.len() != structure.primitive.n_atoms() {
+    if let Some(b) = &born
+        && b.charges.len() != structure.primitive.n_atoms()
+    {
+        {
             return Err(Error::input(format!(
                 "{} Born charges for a {}-atom primitive cell",
                 b.charges.len(),
