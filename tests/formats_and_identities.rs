@@ -9,28 +9,51 @@ use latdyn::harmonic::velocity;
 use latdyn::io::{CellOptions, HarmonicInput, load_harmonic};
 use num_complex::Complex64 as C64;
 
-const QS: [[f64; 3]; 4] = [[0.1, 0.2, 0.3], [0.5, 0.25, 0.75], [0.13, -0.27, 0.41], [0.0, 0.0, 0.0]];
+const QS: [[f64; 3]; 4] = [
+    [0.1, 0.2, 0.3],
+    [0.5, 0.25, 0.75],
+    [0.13, -0.27, 0.41],
+    [0.0, 0.0, 0.0],
+];
 
 fn si(fc2: &str) -> HarmonicInput {
-    load_harmonic(&data("si-pbesol/inputs/phono3py_disp.yaml"), &data(fc2), None, &CellOptions::default()).unwrap()
+    load_harmonic(
+        &data("si-pbesol/inputs/phono3py_disp.yaml"),
+        &data(fc2),
+        None,
+        &CellOptions::default(),
+    )
+    .unwrap()
 }
 
 fn freqs(input: &HarmonicInput) -> Vec<Vec<f64>> {
     let dm = input.dynamical_matrix(true).unwrap();
-    solve_points(&dm, &QS, &SolveOptions::default()).unwrap().into_iter().map(|p| p.frequencies).collect()
+    solve_points(&dm, &QS, &SolveOptions::default())
+        .unwrap()
+        .into_iter()
+        .map(|p| p.frequencies)
+        .collect()
 }
 
 /// Largest relative difference of the eigenvalues f·|f| (so that the Γ acoustic modes, whose
 /// frequencies are √ of round-off, are compared on the scale of the spectrum).
 fn max_rel(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
     let scale = a.iter().flatten().map(|x| x * x).fold(0.0, f64::max);
-    a.iter().flatten().zip(b.iter().flatten()).map(|(x, y)| (x * x.abs() - y * y.abs()).abs() / scale).fold(0.0, f64::max)
+    a.iter()
+        .flatten()
+        .zip(b.iter().flatten())
+        .map(|(x, y)| (x * x.abs() - y * y.abs()).abs() / scale)
+        .fold(0.0, f64::max)
 }
 
 #[test]
 fn every_si_fc2_format_gives_the_same_frequencies() {
     let reference = freqs(&si("si-pbesol/fc/fc2.hdf5"));
-    for f in ["si-pbesol/fc/fc2_full.hdf5", "si-pbesol/fc/FORCE_CONSTANTS", "si-pbesol/fc/FORCE_CONSTANTS_compact"] {
+    for f in [
+        "si-pbesol/fc/fc2_full.hdf5",
+        "si-pbesol/fc/FORCE_CONSTANTS",
+        "si-pbesol/fc/FORCE_CONSTANTS_compact",
+    ] {
         let d = max_rel(&reference, &freqs(&si(f)));
         assert!(d < 1e-12, "{f}: {d:e}");
     }
@@ -46,18 +69,55 @@ fn conversions_round_trip() {
     let fc2 = data("si-pbesol/fc/fc2.hdf5");
     let run = |args: &[&str]| {
         let o = std::process::Command::new(bin).args(args).output().unwrap();
-        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     };
     let tdep = dir.join("tdep");
-    run(&["convert", "--cell", cell.to_str().unwrap(), "--fc2", fc2.to_str().unwrap(), "--to", "tdep", "--out", tdep.to_str().unwrap()]);
-    let from_tdep = load_harmonic(&tdep.join("infile.ucposcar"), &tdep.join("infile.forceconstant"), None, &CellOptions::default()).unwrap();
-    assert!(max_rel(&reference, &freqs(&from_tdep)) < 1e-12, "phonopy → TDEP");
+    run(&[
+        "convert",
+        "--cell",
+        cell.to_str().unwrap(),
+        "--fc2",
+        fc2.to_str().unwrap(),
+        "--to",
+        "tdep",
+        "--out",
+        tdep.to_str().unwrap(),
+    ]);
+    let from_tdep = load_harmonic(
+        &tdep.join("infile.ucposcar"),
+        &tdep.join("infile.forceconstant"),
+        None,
+        &CellOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        max_rel(&reference, &freqs(&from_tdep)) < 1e-12,
+        "phonopy → TDEP"
+    );
     // TDEP → phonopy text and HDF5, full and compact, back against the original.
-    for (to, name, full) in [("phonopy", "FORCE_CONSTANTS", false), ("hdf5", "fc2.hdf5", false), ("hdf5", "fc2_full.hdf5", true)] {
+    for (to, name, full) in [
+        ("phonopy", "FORCE_CONSTANTS", false),
+        ("hdf5", "fc2.hdf5", false),
+        ("hdf5", "fc2_full.hdf5", true),
+    ] {
         let out = dir.join(name);
         let uc = tdep.join("infile.ucposcar");
         let fc = tdep.join("infile.forceconstant");
-        let mut args = vec!["convert", "--cell", uc.to_str().unwrap(), "--fc2", fc.to_str().unwrap(), "--to", to, "--out", out.to_str().unwrap()];
+        let mut args = vec![
+            "convert",
+            "--cell",
+            uc.to_str().unwrap(),
+            "--fc2",
+            fc.to_str().unwrap(),
+            "--to",
+            to,
+            "--out",
+            out.to_str().unwrap(),
+        ];
         if full {
             args.push("--full");
         }
@@ -65,7 +125,10 @@ fn conversions_round_trip() {
         // The array refers to the TDEP supercell (SPOSCAR written beside it); read it back with the
         // primitive cell and that supercell matrix.
         assert!(dir.join("SPOSCAR").exists());
-        let opts = CellOptions { supercell_matrix: Some(supercell_matrix_of(&tdep)), ..Default::default() };
+        let opts = CellOptions {
+            supercell_matrix: Some(supercell_matrix_of(&tdep)),
+            ..Default::default()
+        };
         let back = load_harmonic(&uc, &out, None, &opts).unwrap();
         assert!(max_rel(&reference, &freqs(&back)) < 1e-12, "TDEP → {name}");
     }
@@ -85,7 +148,10 @@ fn velocity_operator_identities() {
         &data("aln-lda/POSCAR-unitcell"),
         &data("aln-lda/fc2.hdf5"),
         Some(&data("aln-lda/BORN")),
-        &CellOptions { supercell_matrix: Some([[5, 0, 0], [0, 5, 0], [0, 0, 3]]), ..Default::default() },
+        &CellOptions {
+            supercell_matrix: Some([[5, 0, 0], [0, 5, 0], [0, 0, 3]]),
+            ..Default::default()
+        },
     )
     .unwrap();
     let dm = input.dynamical_matrix(true).unwrap();
@@ -103,9 +169,15 @@ fn velocity_operator_identities() {
         for c in 0..3 {
             let scale = v[c].iter().map(|x| x.norm()).fold(0.0, f64::max);
             for s in 0..nb {
-                assert!((v[c][s * nb + s].re - gv[s][c]).abs() < 1e-10 * scale, "diagonal = group velocity");
+                assert!(
+                    (v[c][s * nb + s].re - gv[s][c]).abs() < 1e-10 * scale,
+                    "diagonal = group velocity"
+                );
                 for t in 0..nb {
-                    assert!((v[c][s * nb + t] - v[c][t * nb + s].conj()).norm() < 1e-10 * scale, "Hermitian");
+                    assert!(
+                        (v[c][s * nb + t] - v[c][t * nb + s].conj()).norm() < 1e-10 * scale,
+                        "Hermitian"
+                    );
                 }
             }
         }
@@ -129,7 +201,7 @@ fn velocity_operator_identities() {
             r
         };
         let h = 1e-5; // Å⁻¹ (no 2π), Cartesian
-                for c in 0..3 {
+        for c in 0..3 {
             let mut dc = [0.0; 3];
             dc[c] = h;
             let dq = latdyn::linalg::mat_vec(&prim.lattice, &dc); // reduced step: q_red = L · q_cart
@@ -142,12 +214,17 @@ fn velocity_operator_identities() {
                     let mut x = C64::new(0.0, 0.0);
                     for i in 0..nb {
                         for j in 0..nb {
-                            x += modes.vector(s)[i].conj() * (a[i * nb + j] - b[i * nb + j]) / (2.0 * h) * modes.vector(t)[j];
+                            x += modes.vector(s)[i].conj() * (a[i * nb + j] - b[i * nb + j])
+                                / (2.0 * h)
+                                * modes.vector(t)[j];
                         }
                     }
                     let vst = v[c][s * nb + t];
                     // Up to the phase gauge of each eigenvector pair, which is the same in both.
-                    assert!((x - vst).norm() < 2e-5 * scale, "q {q:?} c {c} ({s},{t}): FD {x} vs {vst}");
+                    assert!(
+                        (x - vst).norm() < 2e-5 * scale,
+                        "q {q:?} c {c} ({s},{t}): FD {x} vs {vst}"
+                    );
                 }
             }
         }
@@ -162,12 +239,25 @@ fn results_do_not_depend_on_thread_count() {
     let qs = mesh.all_qpoints();
     let rec = input.primitive().reciprocal();
     let run = |n: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .unwrap();
         pool.install(|| {
-            let opts = SolveOptions { eigenvectors: true, group_velocities: true, ..Default::default() };
+            let opts = SolveOptions {
+                eigenvectors: true,
+                group_velocities: true,
+                ..Default::default()
+            };
             let pts = solve_points(&dm, &qs, &opts).unwrap();
             let fp: Vec<f64> = (0..300).map(|i| i as f64 * 0.05).collect();
-            let dos = latdyn::harmonic::dos::mesh_dos(&pts, &mesh, &rec, &fp, latdyn::harmonic::dos::DosMethod::Tetrahedron);
+            let dos = latdyn::harmonic::dos::mesh_dos(
+                &pts,
+                &mesh,
+                &rec,
+                &fp,
+                latdyn::harmonic::dos::DosMethod::Tetrahedron,
+            );
             (pts, dos)
         })
     };

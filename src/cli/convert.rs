@@ -27,8 +27,15 @@ pub fn run(a: &ConvertArgs) -> Result<()> {
     let prim = input.primitive();
     // Phonopy arrays are written for the supercell in phonopy's atom order, so that the unit cell
     // plus the supercell matrix (yaml, or POSCAR with --supercell) reads them back.
-    let phonopy_sc = crate::crystal::supercell::build_supercell(&input.structure.unit_cell, &input.structure.fc2_supercell_matrix)?;
-    let sc = if a.to == "tdep" { &input.structure.fc2_supercell } else { &phonopy_sc };
+    let phonopy_sc = crate::crystal::supercell::build_supercell(
+        &input.structure.unit_cell,
+        &input.structure.fc2_supercell_matrix,
+    )?;
+    let sc = if a.to == "tdep" {
+        &input.structure.fc2_supercell
+    } else {
+        &phonopy_sc
+    };
     let array = || -> Result<crate::fc::Fc2Array> {
         let compact = input.fc2.to_compact_array(prim, sc)?;
         if !a.full {
