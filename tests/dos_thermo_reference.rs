@@ -7,20 +7,6 @@ use latdyn::harmonic::mesh::Mesh;
 use latdyn::harmonic::phonons::{SolveOptions, solve_points};
 use latdyn::io::{CellOptions, load_harmonic};
 
-fn aln() -> latdyn::io::HarmonicInput {
-    let opts = CellOptions {
-        supercell_matrix: Some([[5, 0, 0], [0, 5, 0], [0, 0, 3]]),
-        ..Default::default()
-    };
-    load_harmonic(
-        &data("aln-lda/POSCAR-unitcell"),
-        &data("aln-lda/fc2.hdf5"),
-        Some(&data("aln-lda/BORN")),
-        &opts,
-    )
-    .unwrap()
-}
-
 fn max_dev(a: &[f64], b: &[f64]) -> f64 {
     a.iter()
         .zip(b)
@@ -30,7 +16,7 @@ fn max_dev(a: &[f64], b: &[f64]) -> f64 {
 
 #[test]
 fn aln_dos_tetrahedron_and_gaussian() {
-    let input = aln();
+    let input = aln_input();
     let dm = input.dynamical_matrix(true).unwrap();
     let r = json("aln-lda/dos_nac.json");
     let d = &r["dos"];
@@ -128,7 +114,7 @@ fn si_dos_tetrahedron() {
 
 #[test]
 fn aln_thermal_properties() {
-    let input = aln();
+    let input = aln_input();
     let dm = input.dynamical_matrix(true).unwrap();
     let r = json("aln-lda/thermal_properties_nac.json");
     let tp = &r["tp"];
@@ -159,7 +145,7 @@ fn aln_thermal_properties() {
 #[test]
 fn aln_band_structure_with_nac() {
     use latdyn::harmonic::bands::{BandPath, band_structure};
-    let input = aln();
+    let input = aln_input();
     let dm = input.dynamical_matrix(true).unwrap();
     let r = json("aln-lda/band_structure_nac.json");
     let b = &r["band"];

@@ -16,16 +16,6 @@ const QS: [[f64; 3]; 4] = [
     [0.0, 0.0, 0.0],
 ];
 
-fn si(fc2: &str) -> HarmonicInput {
-    load_harmonic(
-        &data("si-pbesol/inputs/phono3py_disp.yaml"),
-        &data(fc2),
-        None,
-        &CellOptions::default(),
-    )
-    .unwrap()
-}
-
 fn freqs(input: &HarmonicInput) -> Vec<Vec<f64>> {
     let dm = input.dynamical_matrix(true).unwrap();
     solve_points(&dm, &QS, &SolveOptions::default())
@@ -48,20 +38,20 @@ fn max_rel(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
 
 #[test]
 fn every_si_fc2_format_gives_the_same_frequencies() {
-    let reference = freqs(&si("si-pbesol/fc/fc2.hdf5"));
+    let reference = freqs(&si_with("si-pbesol/fc/fc2.hdf5"));
     for f in [
         "si-pbesol/fc/fc2_full.hdf5",
         "si-pbesol/fc/FORCE_CONSTANTS",
         "si-pbesol/fc/FORCE_CONSTANTS_compact",
     ] {
-        let d = max_rel(&reference, &freqs(&si(f)));
+        let d = max_rel(&reference, &freqs(&si_with(f)));
         assert!(d < 1e-12, "{f}: {d:e}");
     }
 }
 
 #[test]
 fn conversions_round_trip() {
-    let input = si("si-pbesol/fc/fc2.hdf5");
+    let input = si_with("si-pbesol/fc/fc2.hdf5");
     let reference = freqs(&input);
     let dir = tmp_dir("convert");
     let bin = env!("CARGO_BIN_EXE_latdyn");
@@ -144,16 +134,7 @@ fn supercell_matrix_of(tdep: &std::path::Path) -> [[i32; 3]; 3] {
 
 #[test]
 fn velocity_operator_identities() {
-    let input = load_harmonic(
-        &data("aln-lda/POSCAR-unitcell"),
-        &data("aln-lda/fc2.hdf5"),
-        Some(&data("aln-lda/BORN")),
-        &CellOptions {
-            supercell_matrix: Some([[5, 0, 0], [0, 5, 0], [0, 0, 3]]),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let input = aln_input();
     let dm = input.dynamical_matrix(true).unwrap();
     let prim = input.primitive().clone();
     let nb = 12;
@@ -233,7 +214,7 @@ fn velocity_operator_identities() {
 
 #[test]
 fn results_do_not_depend_on_thread_count() {
-    let input = si("si-pbesol/fc/fc2.hdf5");
+    let input = si_with("si-pbesol/fc/fc2.hdf5");
     let dm = input.dynamical_matrix(false).unwrap();
     let mesh = latdyn::harmonic::mesh::Mesh::gamma_centered([12, 12, 12]);
     let qs = mesh.all_qpoints();

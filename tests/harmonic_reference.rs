@@ -4,34 +4,7 @@ mod common;
 use common::*;
 use latdyn::harmonic::eigen::solve_hermitian;
 use latdyn::harmonic::velocity;
-use latdyn::io::{CellOptions, HarmonicInput, load_harmonic};
 use num_complex::Complex64 as C64;
-
-pub fn si_input() -> HarmonicInput {
-    load_harmonic(
-        &data("si-pbesol/inputs/phono3py_disp.yaml"),
-        &data("si-pbesol/fc/fc2.hdf5"),
-        None,
-        &CellOptions::default(),
-    )
-    .unwrap()
-}
-
-/// AlN from POSCAR-unitcell + the 5×5×3 fc2 supercell: masses from the built-in table, as the
-/// reference (the yaml rounds masses to 6 decimals, a 2e-7 relative effect on frequencies).
-pub fn aln_input() -> HarmonicInput {
-    let opts = CellOptions {
-        supercell_matrix: Some([[5, 0, 0], [0, 5, 0], [0, 0, 3]]),
-        ..Default::default()
-    };
-    load_harmonic(
-        &data("aln-lda/POSCAR-unitcell"),
-        &data("aln-lda/fc2.hdf5"),
-        Some(&data("aln-lda/BORN")),
-        &opts,
-    )
-    .unwrap()
-}
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
@@ -43,7 +16,7 @@ fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
 
 #[test]
 fn si_frequencies_dynmat_and_velocities() {
-    let input = si_input();
+    let input = si_with("si-pbesol/fc/fc2.hdf5");
     let dm = input.dynamical_matrix(false).unwrap();
     let r = json("si-pbesol/reference/harmonic_qpoints.json");
     let rot = latdyn::crystal::symmetry::Symmetry::new(input.primitive(), 1e-5)

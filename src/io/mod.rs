@@ -168,12 +168,10 @@ pub fn load_harmonic(
         if let Some(c) = calculator.filter(|c| !VASP_LIKE.contains(&c.to_lowercase().as_str()))
             && format == Fc2Format::PhonopyText
         {
-            {
-                return Err(Error::input(format!(
-                    "{}: the yaml says calculator '{c}', whose FORCE_CONSTANTS are not in eV/Å²; convert them to eV/Å² (e.g. write fc2.hdf5 with phono3py) first",
-                    cell.display()
-                )));
-            }
+            return Err(Error::input(format!(
+                "{}: the yaml says calculator '{c}', whose FORCE_CONSTANTS are not in eV/Å²; convert them to eV/Å² (e.g. write fc2.hdf5 with phono3py) first",
+                cell.display()
+            )));
         }
         let map = AtomMap::new(&structure.primitive, &structure.fc2_supercell)?;
         let array = match format {
@@ -214,13 +212,11 @@ pub fn load_harmonic(
     if let Some(b) = &born
         && b.charges.len() != structure.primitive.n_atoms()
     {
-        {
-            return Err(Error::input(format!(
-                "{} Born charges for a {}-atom primitive cell",
-                b.charges.len(),
-                structure.primitive.n_atoms()
-            )));
-        }
+        return Err(Error::input(format!(
+            "{} Born charges for a {}-atom primitive cell",
+            b.charges.len(),
+            structure.primitive.n_atoms()
+        )));
     }
     let mut input = HarmonicInput {
         structure,

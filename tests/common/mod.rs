@@ -46,3 +46,30 @@ pub fn tmp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// Si (PBEsol) from the phono3py yaml and an fc2 file of si-pbesol (`fc2` relative to shared/data).
+pub fn si_with(fc2: &str) -> latdyn::io::HarmonicInput {
+    latdyn::io::load_harmonic(
+        &data("si-pbesol/inputs/phono3py_disp.yaml"),
+        &data(fc2),
+        None,
+        &Default::default(),
+    )
+    .unwrap()
+}
+
+/// AlN from POSCAR-unitcell + the 5×5×3 fc2 supercell + BORN: masses from the built-in table, as
+/// the reference (the yaml rounds masses to 6 decimals, a 2e-7 relative effect on frequencies).
+pub fn aln_input() -> latdyn::io::HarmonicInput {
+    let opts = latdyn::io::CellOptions {
+        supercell_matrix: Some([[5, 0, 0], [0, 5, 0], [0, 0, 3]]),
+        ..Default::default()
+    };
+    latdyn::io::load_harmonic(
+        &data("aln-lda/POSCAR-unitcell"),
+        &data("aln-lda/fc2.hdf5"),
+        Some(&data("aln-lda/BORN")),
+        &opts,
+    )
+    .unwrap()
+}
