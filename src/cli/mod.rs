@@ -44,7 +44,7 @@ pub enum Command {
 
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
-    /// phonopy/phono3py yaml, POSCAR (needs --supercell) or TDEP infile.ucposcar.
+    /// phonopy/phono3py yaml, POSCAR (needs --supercell), TDEP infile.ucposcar or ShengBTE CONTROL.
     #[arg(long)]
     pub cell: PathBuf,
     /// fc2: FORCE_CONSTANTS, fc2.hdf5, force_constants.hdf5, infile.forceconstant, FORCE_CONSTANTS_2ND.

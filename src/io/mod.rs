@@ -6,6 +6,7 @@ pub mod hdf5_fc;
 pub mod phonopy_fc;
 pub mod phonopy_yaml;
 pub mod poscar;
+pub mod shengbte_control;
 pub mod tdep;
 pub mod text;
 
@@ -140,7 +141,16 @@ pub fn load_harmonic(
         let structure = Structure::new(uc, IDENTITY, smat, Some(ss))?;
         (structure, fc, None, polar.map(|p| p.born))
     } else {
-        let (structure, calculator) = if is_yaml(cell) {
+        let (structure, calculator) = if shengbte_control::is_control(cell) {
+            let control = shengbte_control::read_control(cell)?;
+            let [a, b, c] = control.supercell;
+            let m = opts
+                .supercell_matrix
+                .unwrap_or([[a, 0, 0], [0, b, 0], [0, 0, c]]);
+            yaml_born = control.born;
+            let pm = opts.primitive_matrix.unwrap_or(IDENTITY);
+            (Structure::new(control.cell, pm, m, None)?, None)
+        } else if is_yaml(cell) {
             let y = phonopy_yaml::read_phonopy_yaml(cell)?;
             let (m, sc) = y.fc2_supercell();
             let m = opts.supercell_matrix.unwrap_or(m);

@@ -39,6 +39,11 @@ impl TextFile {
         })
     }
 
+    /// All lines (for formats that are not read line by line, e.g. namelists).
+    pub fn lines(&self) -> &[String] {
+        &self.lines
+    }
+
     /// Number of the line the next read will return (1-based).
     pub fn line_number(&self) -> usize {
         self.pos + 1

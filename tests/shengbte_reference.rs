@@ -1,0 +1,131 @@
+//! ShengBTE/FourPhonon inputs: CONTROL + FORCE_CONSTANTS_2ND (Stillinger–Weber Si) against
+//! FourPhonon's own BTE.omega and BTE.v (shared/data/fourphonon-si-inputs/reference-n4).
+
+mod common;
+use common::*;
+use latdyn::harmonic::eigen::degenerate_sets;
+use latdyn::harmonic::phonons::{SolveOptions, solve_point};
+
+fn table(rel: &str) -> Vec<Vec<f64>> {
+    std::fs::read_to_string(data(rel))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split_whitespace().map(|t| t.parse().unwrap()).collect())
+        .collect()
+}
+
+fn sw_input(masses: Vec<(String, f64)>) -> latdyn::io::HarmonicInput {
+    latdyn::io::load_harmonic(
+        &data("fourphonon-si-inputs/CONTROL"),
+        &data("fourphonon-si-inputs/FORCE_CONSTANTS_2ND"),
+        None,
+        &latdyn::io::CellOptions {
+            masses,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn control_file_gives_cell_supercell_and_settings() {
+    let c =
+        latdyn::io::shengbte_control::read_control(&data("fourphonon-si-inputs/CONTROL")).unwrap();
+    assert_eq!(c.supercell, [4, 4, 4]);
+    assert_eq!(c.mesh, Some([4, 4, 4]));
+    assert_eq!(c.temperatures, vec![300.0]);
+    assert_eq!(c.scalebroad, Some(1.0));
+    assert!(c.born.is_none());
+    // lattvec (units of lfactor = 0.5431 nm) → Å, the same rows as the POSCAR beside it.
+    let poscar = latdyn::io::poscar::read_poscar(&data("fourphonon-si-inputs/POSCAR")).unwrap();
+    for i in 0..3 {
+        for k in 0..3 {
+            assert!((c.cell.lattice[i][k] - poscar.lattice[i][k]).abs() < 1e-12);
+        }
+    }
+    assert_eq!(c.cell.positions, poscar.positions);
+    assert_eq!(c.cell.symbols, vec!["Si", "Si"]);
+}
+
+/// Frequencies and velocities at FourPhonon's irreducible q of the 4×4×4 mesh, with FourPhonon's
+/// mass (28.0855099896 amu). BTE.omega is ω in rad/ps (f = ω/2π THz); BTE.v is in km/s
+/// (= 10 THz·Å). FourPhonon does not rotate degenerate modes before taking ⟨e|∂D/∂q|e⟩, so only
+/// the sum of velocities over each degenerate set (the trace of the projected operator, which
+/// does not depend on the basis of the subspace) is comparable.
+#[test]
+fn force_constants_2nd_match_fourphonon() {
+    let input = sw_input(vec![("Si".into(), 28.0855099896)]);
+    assert!(input.asr_violation < 1e-13, "{}", input.asr_violation);
+    let dm = input.dynamical_matrix(false).unwrap();
+    let rec = input.primitive().reciprocal();
+    let opts = SolveOptions {
+        group_velocities: true,
+        ..Default::default()
+    };
+    let qpoints = table("fourphonon-si-inputs/reference-n4/BTE.qpoints");
+    let omega = table("fourphonon-si-inputs/reference-n4/BTE.omega");
+    let v_ref = table("fourphonon-si-inputs/reference-n4/BTE.v");
+    let nq = qpoints.len();
+    assert_eq!(omega.len(), nq);
+    let (mut worst_f, mut worst_v) = (0.0f64, 0.0f64);
+    for (iq, row) in qpoints.iter().enumerate() {
+        let q = [row[3], row[4], row[5]];
+        let p = solve_point(&dm, &q, &opts, &rec).unwrap();
+        let f_ref: Vec<f64> = omega[iq]
+            .iter()
+            .map(|w| w / (2.0 * std::f64::consts::PI))
+            .collect();
+        for s in 0..6 {
+            // FourPhonon sets the acoustic modes at Γ to exactly zero.
+            if iq == 0 && s < 3 {
+                assert!(p.frequencies[s].abs() < 1e-5);
+                continue;
+            }
+            worst_f = worst_f.max((p.frequencies[s] - f_ref[s]).abs());
+        }
+        if iq == 0 {
+            continue;
+        }
+        let v = p.group_velocities.unwrap();
+        for set in degenerate_sets(&f_ref, 1e-4) {
+            for c in 0..3 {
+                let ours: f64 = set.iter().map(|&s| v[s][c]).sum();
+                // Modes files: band-major (outer loop over bands, inner over q).
+                let theirs: f64 = set.iter().map(|&s| 10.0 * v_ref[s * nq + iq][c]).sum();
+                worst_v = worst_v.max((ours - theirs).abs() / theirs.abs().max(1.0));
+            }
+        }
+    }
+    eprintln!("SW Si vs FourPhonon: frequencies {worst_f:.2e} THz, velocity sums {worst_v:.2e}");
+    assert!(worst_f < 1e-5, "frequencies differ by {worst_f:e} THz");
+    assert!(
+        worst_v < 1e-4,
+        "velocities differ by {worst_v:e} (relative)"
+    );
+}
+
+#[test]
+fn control_file_errors_name_the_key() {
+    let dir = tmp_dir("control");
+    let good = std::fs::read_to_string(data("fourphonon-si-inputs/CONTROL")).unwrap();
+    for (from, to, expect) in [
+        ("scell(:)=4 4 4", "scell(:)=4 0 4", "scell"),
+        ("types=1 1,", "types=1 3,", "types"),
+        ("lfactor=0.5431,", "", "lfactor"),
+        (
+            "positions(:,2)=0.25 0.25 0.25",
+            "positions(:,2)=0.25 x 0.25",
+            "positions(:,2)",
+        ),
+        ("elements=\"Si\"", "elements=\"Qq\"", "unknown element"),
+    ] {
+        assert!(good.contains(from), "{from}");
+        let p = dir.join("CONTROL");
+        std::fs::write(&p, good.replace(from, to)).unwrap();
+        let err = latdyn::io::shengbte_control::read_control(&p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expect) && err.contains("CONTROL"), "{err}");
+    }
+}
