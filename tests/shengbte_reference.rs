@@ -1,6 +1,6 @@
 //! ShengBTE/FourPhonon inputs: CONTROL + FORCE_CONSTANTS_2ND (Stillinger–Weber Si) against
-#![allow(clippy::needless_range_loop)]
 //! FourPhonon's own BTE.omega and BTE.v (shared/data/fourphonon-si-inputs/reference-n4).
+#![allow(clippy::needless_range_loop)]
 
 mod common;
 use common::*;
