@@ -54,8 +54,16 @@ pub struct Deck {
     pub plots: Option<bool>,
     /// Experimental C/T vs T² data for the Debye + Einstein fit: file with columns T(K) C(J/K/mol).
     pub heat_capacity_data: Option<PathBuf>,
-    /// Number of Einstein terms in that fit (default 1).
+    /// Number of Einstein terms in the Debye + Einstein fit (default 1). Setting it without
+    /// `heat_capacity_data` fits latdyn's own C_v.
     pub einstein_terms: Option<usize>,
+    /// Temperature window of that fit (K): default the whole table, or [2, 40] for computed C_v.
+    pub heat_capacity_fit_range: Option<[f64; 2]>,
+    /// Atoms per mole-unit of the table, for Θ_D (default 1 = per mole of atoms; computed C_v
+    /// is per mole of primitive cells, so the primitive cell's atom count is used there).
+    pub heat_capacity_atoms: Option<f64>,
+    /// Fit the electronic γ term (default true for measured data, false for computed C_v).
+    pub heat_capacity_gamma: Option<bool>,
 }
 
 impl Deck {

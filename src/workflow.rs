@@ -6,9 +6,10 @@ use crate::crystal::symmetry::Symmetry;
 use crate::error::{Error, Result};
 use crate::harmonic::bands::{BandPath, band_structure};
 use crate::harmonic::dos::{DosMethod, mesh_dos};
+use crate::harmonic::heat_capacity_fit::{FitOptions, fit_debye_einstein};
 use crate::harmonic::mesh::Mesh;
 use crate::harmonic::phonons::{PhononPoint, SolveOptions, solve_points};
-use crate::harmonic::thermo::thermal_properties;
+use crate::harmonic::thermo::{heat_capacity_from_dos, thermal_properties};
 use crate::io::{CellOptions, HarmonicInput, load_harmonic};
 use crate::output::{self, phonopy_style, plots, write_json};
 use serde_json::json;
@@ -108,6 +109,8 @@ pub fn run_harmonic(deck: &Deck, progress: bool) -> Result<serde_json::Value> {
         "outputs": [],
     });
     let mut outputs: Vec<String> = Vec::new();
+    // The mesh and its full-grid frequencies, kept for the heat-capacity fit.
+    let mut mesh_modes: Option<(Mesh, Vec<f64>)> = None;
     let base_opts = SolveOptions {
         group_velocities: true,
         rotations: rotations.clone(),
@@ -257,6 +260,12 @@ pub fn run_harmonic(deck: &Deck, progress: bool) -> Result<serde_json::Value> {
             .heat_capacity[0];
         summary["mesh"] = json!({"mesh": n, "n_irreducible_q": ir.qpoints.len(), "n_imaginary_modes": n_imag,
                                  "max_frequency_THz": fmax, "heat_capacity_300K_J_per_K_mol": cv300});
+        mesh_modes = Some((
+            mesh.clone(),
+            full.iter()
+                .flat_map(|p| p.frequencies.iter().copied())
+                .collect(),
+        ));
     }
     if let Some(b) = &deck.band {
         let path = if b.trim() == "auto" {
@@ -280,8 +289,148 @@ pub fn run_harmonic(deck: &Deck, progress: bool) -> Result<serde_json::Value> {
             outputs.extend(["band.svg".into(), "band.png".into()]);
         }
     }
+    if let Some(fit) = heat_capacity_stage(deck, &out, mesh_modes.as_ref(), &prim, &mut outputs)? {
+        summary["heat_capacity_fit"] = fit;
+    }
     summary["outputs"] = json!(outputs);
     summary["wall_time_s"] = json!(t0.elapsed().as_secs_f64());
     write_json(&out.join("summary.json"), &summary)?;
     Ok(summary)
+}
+
+/// The Debye + Einstein fit of C/T vs T² (physics.md §3), to a measured table
+/// (`heat_capacity_data`) or, when only `einstein_terms` is set, to latdyn's own C_v on the
+/// mesh. Writes heat_capacity_fit.json/.csv and a C/T vs T² plot; returns the summary entry.
+fn heat_capacity_stage(
+    deck: &Deck,
+    out: &Path,
+    mesh_modes: Option<&(Mesh, Vec<f64>)>,
+    prim: &crate::crystal::Cell,
+    outputs: &mut Vec<String>,
+) -> Result<Option<serde_json::Value>> {
+    if deck.heat_capacity_data.is_none() && deck.einstein_terms.is_none() {
+        return Ok(None);
+    }
+    let range = deck.heat_capacity_fit_range;
+    let (source, t, c, atoms, gamma) = match &deck.heat_capacity_data {
+        Some(path) => {
+            let rows = crate::io::text::read_columns(path, 2, "T (K) and C (J/K/mol)")?;
+            let [lo, hi] = range.unwrap_or([f64::NEG_INFINITY, f64::INFINITY]);
+            let (t, c): (Vec<f64>, Vec<f64>) = rows
+                .iter()
+                .map(|r| (r[0], r[1]))
+                .filter(|(t, _)| *t >= lo && *t <= hi)
+                .unzip();
+            (
+                path.display().to_string(),
+                t,
+                c,
+                deck.heat_capacity_atoms.unwrap_or(1.0),
+                deck.heat_capacity_gamma.unwrap_or(true),
+            )
+        }
+        None => {
+            let (mesh, freqs) = mesh_modes.ok_or_else(|| {
+                Error::input(
+                    "einstein_terms without heat_capacity_data fits the computed C_v: set `mesh` too",
+                )
+            })?;
+            let [lo, hi] = range.unwrap_or([2.0, 40.0]);
+            if !(lo > 0.0 && hi > lo) {
+                return Err(Error::input(format!(
+                    "heat_capacity_fit_range: need 0 < low < high, found [{lo}, {hi}]"
+                )));
+            }
+            let n = ((hi - lo).floor() as usize).max(1);
+            let t: Vec<f64> = (0..=n)
+                .map(|i| lo + (hi - lo) * i as f64 / n as f64)
+                .collect();
+            // C_v from the tetrahedron DOS on a grid fine enough for k_BT/h at the lowest T
+            // (a plain mesh sum misses the T³ law at a few kelvin).
+            let nb = 3 * prim.n_atoms();
+            let fmax = freqs.iter().copied().fold(0.0, f64::max);
+            let fine = (crate::units::KB_EV * lo / crate::units::THZ_TO_EV / 20.0).min(0.01);
+            let mut points: Vec<f64> = (0..)
+                .map(|i| i as f64 * fine)
+                .take_while(|f| *f < 1.0)
+                .collect();
+            points.extend(
+                (0..)
+                    .map(|i| 1.0 + i as f64 * 0.01)
+                    .take_while(|f| *f <= fmax + 0.02),
+            );
+            let (g, _) = crate::harmonic::dos::dos(
+                mesh,
+                &prim.reciprocal(),
+                freqs,
+                nb,
+                None,
+                &points,
+                DosMethod::Tetrahedron,
+            );
+            (
+                "computed C_v (tetrahedron DOS)".to_string(),
+                t.clone(),
+                heat_capacity_from_dos(&points, &g, &t),
+                deck.heat_capacity_atoms.unwrap_or(prim.n_atoms() as f64),
+                deck.heat_capacity_gamma.unwrap_or(false),
+            )
+        }
+    };
+    let opts = FitOptions {
+        einstein_terms: deck.einstein_terms.unwrap_or(1),
+        fit_gamma: gamma,
+        atoms_per_unit: atoms,
+    };
+    let fit = fit_debye_einstein(&t, &c, &opts)?;
+    let model: Vec<f64> = t.iter().map(|t| fit.c_over_t(*t)).collect();
+    let fit_json = serde_json::to_value(&fit).map_err(|e| Error::Numerical(e.to_string()))?;
+    write_json(
+        &out.join("heat_capacity_fit.json"),
+        &json!({"source": source, "atoms_per_mole_unit": atoms, "fit": fit_json,
+                "temperatures": t, "heat_capacity": c, "c_over_t": t.iter().zip(&c).map(|(t, c)| c / t).collect::<Vec<_>>(),
+                "model_c_over_t": model,
+                "units": {"temperatures": "K", "heat_capacity": "J/K/mol", "c_over_t": "J/K^2/mol", "gamma": "J/K^2/mol",
+                          "beta": "J/K^4/mol", "amplitude": "J/K/mol", "debye_temperature": "K", "temperature": "K"}}),
+    )?;
+    let rows: Vec<Vec<f64>> = (0..t.len())
+        .map(|i| vec![t[i], t[i] * t[i], c[i] / t[i], model[i]])
+        .collect();
+    output::write_csv(
+        &out.join("heat_capacity_fit.csv"),
+        &[
+            "T_K".into(),
+            "T2_K2".into(),
+            "C_over_T_J_per_K2_mol".into(),
+            "model_C_over_T".into(),
+        ],
+        &rows,
+    )?;
+    outputs.extend([
+        "heat_capacity_fit.json".into(),
+        "heat_capacity_fit.csv".into(),
+    ]);
+    if deck.plots.unwrap_or(true) {
+        let t_max = t.iter().copied().fold(0.0, f64::max);
+        let t_min = t.iter().copied().fold(f64::INFINITY, f64::min);
+        let curve: Vec<(f64, f64)> = (0..=200)
+            .map(|i| t_min + (t_max - t_min) * i as f64 / 200.0)
+            .map(|t| (t * t, fit.c_over_t(t)))
+            .collect();
+        let plot = plots::XyPlot {
+            x_label: "T² (K²)".into(),
+            y_label: "C/T (J/K²/mol)".into(),
+            markers: vec![("data".into(), rows.iter().map(|r| (r[1], r[2])).collect())],
+            lines: vec![(format!("Debye + {} Einstein", opts.einstein_terms), curve)],
+        };
+        plots::plot_xy(&out.join("heat_capacity_fit"), &plot)?;
+        outputs.extend([
+            "heat_capacity_fit.svg".into(),
+            "heat_capacity_fit.png".into(),
+        ]);
+    }
+    Ok(Some(
+        json!({"source": source, "debye_temperature_K": fit.debye_temperature,
+                   "einstein": fit.einstein, "gamma": fit.gamma, "rms_residual": fit.rms_residual}),
+    ))
 }

@@ -180,3 +180,75 @@ fn aln_band_structure_with_nac() {
         }
     }
 }
+
+/// C_v integrated from the tetrahedron DOS (the route of the Debye–Einstein fit of computed
+/// data) against the plain mesh sum, at temperatures where both are converged on a 24³ mesh.
+#[test]
+fn heat_capacity_from_dos_matches_mesh_sum() {
+    let input = si_with("si-pbesol/fc/fc2.hdf5");
+    let dm = input.dynamical_matrix(false).unwrap();
+    let mesh = Mesh::gamma_centered([24, 24, 24]);
+    let solved = solve_points(&dm, &mesh.all_qpoints(), &SolveOptions::default()).unwrap();
+    let freqs: Vec<f64> = solved
+        .iter()
+        .flat_map(|p| p.frequencies.iter().copied())
+        .collect();
+    let points: Vec<f64> = (0..3200).map(|i| i as f64 * 0.005).collect();
+    let (g, _) = latdyn::harmonic::dos::dos(
+        &mesh,
+        &input.primitive().reciprocal(),
+        &freqs,
+        6,
+        None,
+        &points,
+        DosMethod::Tetrahedron,
+    );
+    let temps = [100.0, 300.0, 1000.0];
+    let from_dos = latdyn::harmonic::thermo::heat_capacity_from_dos(&points, &g, &temps);
+    let per_q: Vec<Vec<f64>> = solved.into_iter().map(|p| p.frequencies).collect();
+    let w = vec![1.0; per_q.len()];
+    let sum = latdyn::harmonic::thermo::thermal_properties(&per_q, &w, &temps, 0.01);
+    for (i, t) in temps.iter().enumerate() {
+        let (a, b) = (from_dos[i], sum.heat_capacity[i]);
+        assert!(
+            (a - b).abs() < 2e-3 * b,
+            "C_v at {t} K: DOS {a} vs mesh {b}"
+        );
+    }
+    // Dulong–Petit: 3nR for n = 2 atoms, approached from below.
+    let hot = latdyn::harmonic::thermo::heat_capacity_from_dos(&points, &g, &[5000.0])[0];
+    let limit = 6.0 * latdyn::harmonic::heat_capacity_fit::GAS_CONSTANT;
+    assert!(hot < limit && hot > 0.999 * limit, "{hot} vs {limit}");
+}
+
+/// The deck's measured-table route: a table made from a known Debye + Einstein model (written
+/// with commas and comments, as users' files are) gives back Θ_D and Θ_E through `latdyn run`.
+#[test]
+fn deck_fits_a_measured_heat_capacity_table() {
+    let dir = tmp_dir("hc-fit");
+    let r = latdyn::harmonic::heat_capacity_fit::GAS_CONSTANT;
+    let (theta_d, theta_e) = (400.0, 35.0);
+    let beta = 12.0 * std::f64::consts::PI.powi(4) * r / (5.0 * f64::powi(theta_d, 3));
+    let mut table = String::from("# T (K), C (J/K/mol of atoms)\n");
+    for i in 1..=30 {
+        let t = 0.4 * i as f64;
+        let x: f64 = theta_e / t;
+        let einstein = 3.0 * r * 0.2 * x * x * (-x).exp() / (1.0 - (-x).exp()).powi(2);
+        table += &format!("{t}, {}\n", beta * t.powi(3) + einstein);
+    }
+    std::fs::write(dir.join("cp.dat"), table).unwrap();
+    let deck = format!(
+        "cell = '{}'\nfc2 = '{}'\nheat_capacity_data = 'cp.dat'\neinstein_terms = 1\nheat_capacity_gamma = false\noutput = 'out'\nplots = false\n",
+        data("si-pbesol/inputs/phono3py_disp.yaml").display(),
+        data("si-pbesol/fc/fc2.hdf5").display()
+    );
+    std::fs::write(dir.join("deck.toml"), deck).unwrap();
+    let deck = latdyn::config::Deck::from_file(&dir.join("deck.toml")).unwrap();
+    let summary = latdyn::workflow::run_harmonic(&deck, false).unwrap();
+    let fit = &summary["heat_capacity_fit"];
+    let td = fit["debye_temperature_K"].as_f64().unwrap();
+    let te = fit["einstein"][0]["temperature"].as_f64().unwrap();
+    assert!((td - theta_d).abs() < 1e-6 * theta_d, "Θ_D {td}");
+    assert!((te - theta_e).abs() < 1e-6 * theta_e, "Θ_E {te}");
+    assert!(dir.join("out/heat_capacity_fit.csv").is_file());
+}

@@ -5,6 +5,7 @@ pub mod bands;
 pub mod dos;
 pub mod dynmat;
 pub mod eigen;
+pub mod heat_capacity_fit;
 pub mod mesh;
 pub mod nac;
 pub mod phonons;

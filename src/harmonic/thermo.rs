@@ -20,8 +20,33 @@ pub fn mode_heat_capacity(freq_thz: f64, t: f64) -> f64 {
         return 0.0;
     }
     let x = freq_thz * THZ_TO_EV / (KB_EV * t);
-    let em1 = x.exp_m1();
-    KB_EV * x * x * (x.exp()) / (em1 * em1)
+    // x² e⁻ˣ/(1 − e⁻ˣ)²: the same value as x² eˣ/(eˣ − 1)², without overflow at large x.
+    let em = (-x).exp();
+    let d = -(-x).exp_m1();
+    KB_EV * x * x * em / (d * d)
+}
+
+/// C_v (J/K/mol of primitive cells) by integrating a DOS g(f) (states/THz per cell, on the
+/// increasing grid `points`) against the mode heat capacity with the trapezoidal rule. With a
+/// tetrahedron DOS this resolves low temperatures, where a plain mesh sum has too few modes
+/// below k_BT/h. Points at f ≤ 0 are left out.
+pub fn heat_capacity_from_dos(points: &[f64], dos: &[f64], temperatures: &[f64]) -> Vec<f64> {
+    temperatures
+        .iter()
+        .map(|&t| {
+            let c = |k: usize| {
+                if points[k] > 0.0 {
+                    dos[k] * mode_heat_capacity(points[k], t)
+                } else {
+                    0.0
+                }
+            };
+            let integral: f64 = (1..points.len())
+                .map(|k| 0.5 * (c(k) + c(k - 1)) * (points[k] - points[k - 1]))
+                .sum();
+            integral * EV_TO_KJ_PER_MOL * 1000.0
+        })
+        .collect()
 }
 
 /// Bose–Einstein occupation 1/(e^x − 1), 0 at T = 0.

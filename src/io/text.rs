@@ -106,6 +106,28 @@ impl TextFile {
     }
 }
 
+/// A whitespace/comma-separated numeric table (comments after '#', blank lines skipped): the
+/// leading `n` columns of every row. Used for user tables such as measured heat capacities.
+pub fn read_columns(path: &Path, n: usize, what: &str) -> Result<Vec<Vec<f64>>> {
+    let f = TextFile::read(path)?;
+    let mut rows = Vec::new();
+    for (i, raw) in f.lines().iter().enumerate() {
+        let line = raw.split('#').next().unwrap_or("").replace(',', " ");
+        if line.trim().is_empty() {
+            continue;
+        }
+        rows.push(parse_f64s(path, i + 1, &line, n, what)?);
+    }
+    if rows.is_empty() {
+        return Err(Error::parse(
+            path,
+            f.lines().len().max(1),
+            format!("expected rows of {what}, found none"),
+        ));
+    }
+    Ok(rows)
+}
+
 /// A real number as Fortran or C writes it (`1.5`, `1.5E-002`, `1.5D+00`), finite.
 pub fn parse_real(token: &str) -> Option<f64> {
     let v: f64 = token.replace(['D', 'd'], "E").parse().ok()?;

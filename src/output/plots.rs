@@ -28,6 +28,74 @@ fn perr(path: &Path, e: impl std::fmt::Display) -> Error {
 enum Ctx<'a> {
     Bands(&'a BandStructure),
     Dos(&'a DosResult, &'a [String]),
+    Xy(&'a XyPlot),
+}
+
+/// A generic x–y chart: measured or computed points as markers, and model curves as lines.
+#[derive(Clone, Debug, Default)]
+pub struct XyPlot {
+    pub x_label: String,
+    pub y_label: String,
+    /// (legend, points) drawn as circles.
+    pub markers: Vec<(String, Vec<(f64, f64)>)>,
+    /// (legend, points) drawn as lines.
+    pub lines: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+fn xy_impl<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    plot: &XyPlot,
+) -> std::result::Result<(), String> {
+    let all = plot
+        .markers
+        .iter()
+        .chain(&plot.lines)
+        .flat_map(|(_, p)| p.iter().copied())
+        .filter(|(x, y)| x.is_finite() && y.is_finite());
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for (x, y) in all {
+        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+    }
+    if x0 > x1 {
+        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+    }
+    let pad = |a: f64, b: f64| 0.05 * (b - a).abs().max(1e-12);
+    let (px, py) = (pad(x0, x1), pad(y0, y1));
+    let mut chart = ChartBuilder::on(root)
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d((x0 - px)..(x1 + px), (y0 - py)..(y1 + py))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc(plot.x_label.as_str())
+        .y_desc(plot.y_label.as_str())
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (k, (name, pts)) in plot.markers.iter().enumerate() {
+        let c = Palette99::pick(k).to_rgba();
+        chart
+            .draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled())))
+            .map_err(|e| e.to_string())?
+            .label(name.as_str())
+            .legend(move |(x, y)| Circle::new((x + 10, y), 3, c.filled()));
+    }
+    for (k, (name, pts)) in plot.lines.iter().enumerate() {
+        let c = Palette99::pick(k + plot.markers.len()).to_rgba();
+        chart
+            .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(name.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 fn bands_impl<DB: DrawingBackend>(
@@ -158,6 +226,7 @@ fn draw_ctx<DB: DrawingBackend>(
     match ctx {
         Ctx::Bands(b) => bands_impl(root, b),
         Ctx::Dos(d, n) => dos_impl(root, d, n),
+        Ctx::Xy(p) => xy_impl(root, p),
     }
 }
 
@@ -186,4 +255,9 @@ pub fn plot_bands(stem: &Path, bs: &BandStructure) -> Result<()> {
 /// Total and atom-projected DOS: `stem`.svg and `stem`.png. `names` label the projections.
 pub fn plot_dos(stem: &Path, dos: &DosResult, names: &[String]) -> Result<()> {
     write(stem, (900, 600), Ctx::Dos(dos, names))
+}
+
+/// A generic x–y chart: `stem`.svg and `stem`.png.
+pub fn plot_xy(stem: &Path, plot: &XyPlot) -> Result<()> {
+    write(stem, (900, 600), Ctx::Xy(plot))
 }
