@@ -145,6 +145,8 @@ fn all_readers(dir: &Path, bytes: &[u8]) {
     let prim = uc.clone();
     let _ = latdyn::io::born::read_born(&p, &prim);
     let _ = latdyn::config::Deck::from_file(&p);
+    let _ = latdyn::io::shengbte_control::read_control(&p);
+    let _ = latdyn::io::text::read_columns(&p, 2, "T and C");
 }
 
 proptest! {
@@ -155,9 +157,10 @@ proptest! {
     }
 
     #[test]
-    fn readers_never_panic_on_mutated_files(which in 0usize..6, pos in any::<usize>(), byte in any::<u8>(), cut in any::<usize>()) {
+    fn readers_never_panic_on_mutated_files(which in 0usize..7, pos in any::<usize>(), byte in any::<u8>(), cut in any::<usize>()) {
         let files = ["si-pbesol/fc/FORCE_CONSTANTS_compact", "aln-lda/POSCAR-unitcell", "si-pbesol/fc/fc2.hdf5",
-                     "si-pbesol/inputs/phono3py_disp.yaml", "LatticeDynamicsToolkit.jl/SW-Si/infile.forceconstant", "aln-lda/BORN"];
+                     "si-pbesol/inputs/phono3py_disp.yaml", "LatticeDynamicsToolkit.jl/SW-Si/infile.forceconstant", "aln-lda/BORN",
+                     "fourphonon-si-inputs/CONTROL"];
         let mut b = std::fs::read(data(files[which])).unwrap();
         let n = b.len();
         b[pos % n] = byte;
