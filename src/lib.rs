@@ -8,6 +8,7 @@
 // Tensor algebra over Cartesian and atom indices reads best with explicit index loops.
 #![allow(clippy::needless_range_loop)]
 
+pub mod anharmonic;
 pub mod cli;
 pub mod config;
 pub mod crystal;
@@ -17,6 +18,7 @@ pub mod harmonic;
 pub mod io;
 pub mod linalg;
 pub mod output;
+pub mod transport;
 pub mod units;
 pub mod workflow;
 

@@ -36,6 +36,21 @@ pub const NAC_FACTOR_EV_ANGSTROM: f64 = HARTREE_EV * BOHR_ANGSTROM;
 /// Degeneracy tolerance on frequencies (THz), as phonopy's `degenerate_sets`.
 pub const DEGENERACY_TOL_THZ: f64 = 1e-4;
 
+/// Prefactor of the three-phonon linewidth (physics.md §6) in latdyn units:
+/// Γ[THz] = THREE_PHONON_GAMMA · Σ w |V|² g / (f f' f'' N), with V in eV/Å³/amu^{3/2}, f in THz
+/// and the δ-function weight g in 1/THz. From Γ_ω = πħ/(16N) Σ |V|²/(ωω'ω'') δ(ω…) (angular
+/// units, the 18π/ħ²·(1/3!)²·(ħ/2)³ of the formula) and Γ = Γ_ω/2π, δ(ω) = δ(f)/2π:
+/// ħ·eV²/(512 π⁴ amu³) with the Å and THz powers cancelling.
+pub const THREE_PHONON_GAMMA: f64 = HBAR_EV_S * EV_J * EV_J * EV_J
+    / (512.0
+        * std::f64::consts::PI
+        * std::f64::consts::PI
+        * std::f64::consts::PI
+        * std::f64::consts::PI
+        * AMU_KG
+        * AMU_KG
+        * AMU_KG);
+
 /// Ordinary frequency (THz) from an eigenvalue of the mass-weighted dynamical matrix
 /// (eV/(Å²·amu)); negative eigenvalues give negative (imaginary) frequencies.
 pub fn eigenvalue_to_thz(lambda: f64) -> f64 {

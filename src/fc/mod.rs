@@ -4,6 +4,7 @@
 //! shortest-image multiplicities; lists (TDEP, ShengBTE) are used as they are.
 
 pub mod asr;
+pub mod fc3;
 
 use crate::crystal::supercell::{AtomMap, SYMPREC, shortest_images};
 use crate::crystal::{Cell, Structure};

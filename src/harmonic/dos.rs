@@ -75,7 +75,7 @@ pub fn tetrahedra(mesh: &Mesh, reciprocal: &Mat3) -> [[[i32; 3]; 4]; 24] {
 /// Delta-function (DOS) weight of the tetrahedron's vertex 0 at ω, summed over the 24
 /// tetrahedra and divided by 6 (spglib's normalization: Σ over grid points gives the DOS × N).
 #[inline]
-fn vertex_weight(omega: f64, tet: &[[f64; 4]; 24]) -> f64 {
+pub fn vertex_weight(omega: f64, tet: &[[f64; 4]; 24]) -> f64 {
     let mut sum = 0.0;
     for t in tet {
         let mut v = *t;

@@ -5,7 +5,7 @@ use crate::fc::Fc2Array;
 use hdf5_pure::{File, FileBuilder};
 use std::path::Path;
 
-fn open(path: &Path) -> Result<File> {
+pub(crate) fn open(path: &Path) -> Result<File> {
     File::open(path).map_err(|e| Error::dataset(path, "/", format!("cannot open as HDF5: {e}")))
 }
 

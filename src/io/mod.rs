@@ -3,6 +3,7 @@
 
 pub mod born;
 pub mod hdf5_fc;
+pub mod hdf5_fc3;
 pub mod phonopy_fc;
 pub mod phonopy_yaml;
 pub mod poscar;
@@ -287,4 +288,62 @@ impl HarmonicInput {
         }
         Ok(DynamicalMatrix::new(prim, &fc, Some(nac)))
     }
+}
+
+/// Reads third-order force constants for an already loaded harmonic input and unfolds them to
+/// the canonical triplet list. The fc3 supercell is the yaml's `supercell_matrix` (phono3py keeps
+/// fc2 in `phonon_supercell_matrix` when it differs), else `supercell_matrix`, else the fc2
+/// supercell. Returns the list and the ASR violation of the array as read (eV/Å³).
+pub fn load_fc3(
+    input: &HarmonicInput,
+    fc3_path: &Path,
+    supercell_matrix: Option<[[i32; 3]; 3]>,
+) -> Result<(crate::fc::fc3::Fc3, f64)> {
+    let structure = &input.structure;
+    let (m, explicit) = match supercell_matrix {
+        Some(m) => (m, None),
+        None if is_yaml(&input.cell_path) => {
+            let y = phonopy_yaml::read_phonopy_yaml(&input.cell_path)?;
+            (y.supercell_matrix, y.supercell)
+        }
+        None => (structure.fc2_supercell_matrix, None),
+    };
+    let mut supercell = match explicit {
+        Some(c) => c,
+        None => crate::crystal::supercell::build_supercell(&structure.unit_cell, &m)?,
+    };
+    // Masses as in the primitive cell (overrides included); only positions matter here.
+    supercell.masses = vec![1.0; supercell.n_atoms()];
+    let (mut array, rows_known) = hdf5_fc3::read_fc3_hdf5(fc3_path)?;
+    let prim = &structure.primitive;
+    if array.n_super != supercell.n_atoms() {
+        return Err(Error::dataset(
+            fc3_path,
+            "fc3",
+            format!(
+                "{} supercell atoms, but the fc3 supercell (matrix {m:?}) has {}",
+                array.n_super,
+                supercell.n_atoms()
+            ),
+        ));
+    }
+    if !rows_known {
+        let map = AtomMap::new(prim, &supercell)?;
+        if array.rows.len() != prim.n_atoms() {
+            return Err(Error::dataset(
+                fc3_path,
+                "fc3",
+                format!(
+                    "compact array with {} rows for {} primitive atoms and no p2s_map",
+                    array.rows.len(),
+                    prim.n_atoms()
+                ),
+            ));
+        }
+        array.rows = map.p2s(prim.n_atoms());
+    }
+    let asr = array.asr_violation();
+    let fc3 = crate::fc::fc3::Fc3::from_array(prim, &supercell, &array)
+        .map_err(|e| Error::input(format!("{}: {e}", fc3_path.display())))?;
+    Ok((fc3, asr))
 }

@@ -1,0 +1,218 @@
+//! Three-phonon linewidths Γ_λ (phono3py's `gamma`: imaginary part of the self energy, half
+//! width, THz) at a grid point of a Γ-centred mesh, for a list of temperatures (physics.md §6):
+//!
+//!   Γ_λ = C/N Σ_{q'} w Σ_{s's''} |V|²/(f f' f'') {(n'+n''+1) δ(f−f'−f'') + (n'−n'')[δ(f+f'−f'') − δ(f−f'+f'')]}
+//!
+//! δ by the linear tetrahedron method on the q' mesh (the q'' vertices move opposite to q') or
+//! by a Gaussian. Triplets are reduced by the little group of q and q' ↔ q''.
+
+use super::interaction::Fc3Fourier;
+use super::triplets::triplets_at_q;
+use crate::harmonic::dos::vertex_weight;
+use crate::harmonic::mesh::Mesh;
+use crate::harmonic::thermo::bose;
+use crate::linalg::Vec3;
+use crate::units::THREE_PHONON_GAMMA;
+use num_complex::Complex64 as C64;
+use rayon::prelude::*;
+
+/// Phonons at every point of a Γ-centred mesh (grid order), computed at `qpoints[g]`.
+pub struct MeshPhonons {
+    pub mesh: Mesh,
+    pub qpoints: Vec<Vec3>,
+    pub nb: usize,
+    /// `frequencies[g * nb + s]` (THz).
+    pub frequencies: Vec<f64>,
+    /// `eigenvectors[(g * nb + s) * nb + component]`.
+    pub eigenvectors: Vec<C64>,
+}
+
+impl MeshPhonons {
+    pub fn freqs(&self, g: usize) -> &[f64] {
+        &self.frequencies[g * self.nb..(g + 1) * self.nb]
+    }
+    pub fn vectors(&self, g: usize) -> &[C64] {
+        &self.eigenvectors[g * self.nb * self.nb..(g + 1) * self.nb * self.nb]
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DeltaMethod {
+    Tetrahedron,
+    /// Gaussian of standard deviation σ (THz).
+    Gaussian(f64),
+}
+
+#[derive(Clone, Debug)]
+pub struct LinewidthOptions {
+    pub temperatures: Vec<f64>,
+    /// Modes at or below this frequency (THz) neither scatter nor are scattered.
+    pub cutoff_frequency: f64,
+    pub delta: DeltaMethod,
+}
+
+/// The 24 tetrahedra around q' as grid offsets (centre first), from harmonic::dos.
+pub type Tetrahedra = [[[i32; 3]; 4]; 24];
+
+fn shifted(mesh: &Mesh, g: usize, r: &[i32; 3], sign: i32) -> usize {
+    let a = mesh.address(g);
+    let b: [usize; 3] =
+        std::array::from_fn(|k| (a[k] as i32 + sign * r[k]).rem_euclid(mesh.n[k] as i32) as usize);
+    mesh.index(&b)
+}
+
+/// Γ[T][s] at grid point `g0`.
+pub fn linewidths_at(
+    g0: usize,
+    ph: &MeshPhonons,
+    fc3: &Fc3Fourier,
+    rotations: &[[[i32; 3]; 3]],
+    tets: &Tetrahedra,
+    opts: &LinewidthOptions,
+) -> Vec<Vec<f64>> {
+    let nb = ph.nb;
+    let nt = opts.temperatures.len();
+    let mesh = &ph.mesh;
+    let n = mesh.n_points() as f64;
+    let triplets = triplets_at_q(mesh, g0, rotations);
+    let f0 = ph.freqs(g0);
+    let cut = opts.cutoff_frequency;
+    // One contribution vector per triplet, added in triplet order afterwards: the result does
+    // not depend on how rayon splits the work.
+    let parts: Vec<Vec<f64>> = triplets
+        .list
+        .par_iter()
+        .map_init(
+            || {
+                (
+                    vec![C64::new(0.0, 0.0); nb * nb * nb],
+                    vec![C64::new(0.0, 0.0); nb * nb * nb],
+                    vec![0.0; nb * nb * nb],
+                )
+            },
+            |(rec, work, v2), &(g1, g2, w)| {
+                let mut out = vec![0.0; nt * nb];
+                let q = [ph.qpoints[g0], ph.qpoints[g1], ph.qpoints[g2]];
+                fc3.reciprocal(&q, rec);
+                fc3.strength(
+                    rec,
+                    [ph.vectors(g0), ph.vectors(g1), ph.vectors(g2)],
+                    work,
+                    v2,
+                );
+                let (f1, f2) = (ph.freqs(g1), ph.freqs(g2));
+                average_degenerate(v2, nb, [f0, f1, f2]);
+                // Frequencies at the tetrahedron vertices around q' (and opposite around q'').
+                let (v1, v2f): (Vec<[usize; 4]>, Vec<[usize; 4]>) = match opts.delta {
+                    DeltaMethod::Tetrahedron => tets
+                        .iter()
+                        .map(|t| {
+                            (
+                                t.map(|r| shifted(mesh, g1, &r, 1)),
+                                t.map(|r| shifted(mesh, g2, &r, -1)),
+                            )
+                        })
+                        .unzip(),
+                    DeltaMethod::Gaussian(_) => (vec![], vec![]),
+                };
+                for j in 0..nb {
+                    if f1[j] <= cut {
+                        continue;
+                    }
+                    for k in 0..nb {
+                        if f2[k] <= cut {
+                            continue;
+                        }
+                        // Tetrahedron vertex values of f'+f'', −f'+f'', f'−f'' (built once per pair).
+                        let mut t = [[[0.0; 4]; 24]; 3];
+                        if opts.delta == DeltaMethod::Tetrahedron {
+                            for (it, (a, b)) in v1.iter().zip(&v2f).enumerate() {
+                                for v in 0..4 {
+                                    let x = ph.frequencies[a[v] * nb + j];
+                                    let y = ph.frequencies[b[v] * nb + k];
+                                    t[0][it][v] = x + y;
+                                    t[1][it][v] = -x + y;
+                                    t[2][it][v] = x - y;
+                                }
+                            }
+                        }
+                        // δ weights for f = f'+f'', f = −f'+f'', f = f'−f'' at band s0 of q.
+                        let weights = |s0: usize| -> [f64; 3] {
+                            match opts.delta {
+                                DeltaMethod::Gaussian(sigma) => {
+                                    let g = |x: f64| {
+                                        (-(x * x) / (2.0 * sigma * sigma)).exp()
+                                            / (sigma * (2.0 * std::f64::consts::PI).sqrt())
+                                    };
+                                    [
+                                        g(f0[s0] - f1[j] - f2[k]),
+                                        g(f0[s0] + f1[j] - f2[k]),
+                                        g(f0[s0] - f1[j] + f2[k]),
+                                    ]
+                                }
+                                DeltaMethod::Tetrahedron => [
+                                    vertex_weight(f0[s0], &t[0]),
+                                    vertex_weight(f0[s0], &t[1]),
+                                    vertex_weight(f0[s0], &t[2]),
+                                ],
+                            }
+                        };
+                        for s0 in 0..nb {
+                            if f0[s0] <= cut {
+                                continue;
+                            }
+                            let g = weights(s0);
+                            if g == [0.0; 3] {
+                                continue;
+                            }
+                            let amp = w as f64 * THREE_PHONON_GAMMA * v2[(s0 * nb + j) * nb + k]
+                                / (f0[s0] * f1[j] * f2[k] * n);
+                            for (it, &t) in opts.temperatures.iter().enumerate() {
+                                let (n1, n2) = (bose(f1[j], t), bose(f2[k], t));
+                                out[it * nb + s0] +=
+                                    amp * ((n1 + n2 + 1.0) * g[0] + (n1 - n2) * (g[1] - g[2]));
+                            }
+                        }
+                    }
+                }
+                out
+            },
+        )
+        .collect();
+    let mut gamma = vec![vec![0.0; nb]; nt];
+    for p in &parts {
+        for it in 0..nt {
+            for s in 0..nb {
+                gamma[it][s] += p[it * nb + s];
+            }
+        }
+    }
+    gamma
+}
+
+/// Averages |V|² over degenerate bands at each of the three q (|Δf| < 1e-4 THz). Inside a
+/// degenerate subspace the eigenvectors are an arbitrary basis; the tetrahedron weights of the
+/// partners differ, so without this the result would depend on that basis (phono3py does the same).
+pub fn average_degenerate(v2: &mut [f64], nb: usize, freqs: [&[f64]; 3]) {
+    let idx = |a: usize, b: usize, c: usize| (a * nb + b) * nb + c;
+    for (axis, f) in freqs.iter().enumerate() {
+        for set in crate::harmonic::eigen::degenerate_sets(f, crate::units::DEGENERACY_TOL_THZ) {
+            if set.len() < 2 {
+                continue;
+            }
+            for x in 0..nb {
+                for y in 0..nb {
+                    let at = |s: usize| match axis {
+                        0 => idx(s, x, y),
+                        1 => idx(x, s, y),
+                        _ => idx(x, y, s),
+                    };
+                    let avg = set.iter().map(|&s| v2[at(s)]).sum::<f64>() / set.len() as f64;
+                    for &s in &set {
+                        v2[at(s)] = avg;
+                    }
+                }
+            }
+        }
+    }
+}

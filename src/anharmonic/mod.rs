@@ -1,0 +1,6 @@
+//! Anharmonic phonon properties from third-order force constants: triplets on the mesh, the
+//! interaction strength, and linewidths.
+
+pub mod interaction;
+pub mod linewidth;
+pub mod triplets;

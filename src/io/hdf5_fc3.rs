@@ -1,0 +1,90 @@
+//! phono3py fc3.hdf5 (also hiPhive's `write_to_phono3py`), formats.md §4.1: dataset `fc3` with
+//! shape (n_s, n_s, n_s, 3, 3, 3) (full) or (n_p, n_s, n_s, 3, 3, 3) (compact) in eV/Å³, and
+//! the optional `p2s_map`.
+
+use crate::error::{Error, Result};
+use crate::fc::fc3::Fc3Array;
+use std::path::Path;
+
+/// Reads the array; the flag says whether the rows' supercell indices are known (full array or
+/// `p2s_map` present). Without it a compact array's rows are the first atom of each primitive
+/// site, which the caller fills in.
+pub fn read_fc3_hdf5(path: &Path) -> Result<(Fc3Array, bool)> {
+    let file = super::hdf5_fc::open(path)?;
+    let ds = file
+        .dataset("fc3")
+        .map_err(|e| Error::dataset(path, "fc3", format!("not found or unreadable: {e}")))?;
+    let shape = ds
+        .shape()
+        .map_err(|e| Error::dataset(path, "fc3", e.to_string()))?;
+    if shape.len() != 6
+        || shape[3..] != [3, 3, 3]
+        || shape[0] == 0
+        || shape[1] != shape[2]
+        || shape[0] > shape[1]
+    {
+        return Err(Error::dataset(
+            path,
+            "fc3",
+            format!(
+                "expected shape (n_rows ≤ n_atoms, n_atoms, n_atoms, 3, 3, 3), found {shape:?}"
+            ),
+        ));
+    }
+    let (n_rows, n_super) = (shape[0] as usize, shape[1] as usize);
+    let expected = n_rows * n_super * n_super * 27;
+    let data = ds
+        .read_f64()
+        .map_err(|e| Error::dataset(path, "fc3", format!("cannot read as float64: {e}")))?;
+    if data.len() != expected {
+        return Err(Error::dataset(
+            path,
+            "fc3",
+            format!("expected {expected} values, found {}", data.len()),
+        ));
+    }
+    if let Some(bad) = data.iter().position(|x| !x.is_finite()) {
+        return Err(Error::dataset(
+            path,
+            "fc3",
+            format!("non-finite value at flat index {bad}"),
+        ));
+    }
+    let full = n_rows == n_super;
+    let p2s = match file.dataset("p2s_map") {
+        Ok(p) => {
+            let v = p.read_i64().map_err(|e| {
+                Error::dataset(path, "p2s_map", format!("cannot read as integers: {e}"))
+            })?;
+            if let Some(bad) = v.iter().find(|&&x| x < 0 || x as usize >= n_super) {
+                return Err(Error::dataset(
+                    path,
+                    "p2s_map",
+                    format!("entry {bad} points outside the {n_super}-atom supercell"),
+                ));
+            }
+            Some(v.into_iter().map(|x| x as usize).collect::<Vec<_>>())
+        }
+        Err(_) => None,
+    };
+    let (rows, known) = match (p2s, full) {
+        (_, true) => ((0..n_super).collect(), true),
+        (Some(p), false) if p.len() == n_rows => (p, true),
+        (Some(p), false) => {
+            return Err(Error::dataset(
+                path,
+                "p2s_map",
+                format!("has {} entries but fc3 has {n_rows} rows", p.len()),
+            ));
+        }
+        (None, false) => ((0..n_rows).collect(), false),
+    };
+    Ok((
+        Fc3Array {
+            rows,
+            n_super,
+            data,
+        },
+        known,
+    ))
+}
