@@ -1,3 +1,6 @@
-//! Thermal conductivity from linewidths: the relaxation-time (particle, κ_P) term.
+//! Thermal conductivity from linewidths: the relaxation-time particle term κ_P and the Wigner
+//! coherence term κ_C.
 
+pub mod job;
 pub mod rta;
+pub mod wigner;

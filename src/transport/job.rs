@@ -1,0 +1,257 @@
+//! The conductivity job behind `latdyn kappa`: phonons on the whole Γ-centred mesh, three-phonon
+//! linewidths at every irreducible q, then κ_P (RTA) and, on request, the Wigner κ_P and κ_C.
+
+use super::{rta, wigner};
+use crate::anharmonic::interaction::Fc3Fourier;
+use crate::anharmonic::linewidth::{DeltaMethod, LinewidthOptions, MeshPhonons, linewidths_at};
+use crate::crystal::symmetry::Symmetry;
+use crate::error::{Error, Result};
+use crate::fc::fc3::Fc3;
+use crate::harmonic::dos::tetrahedra;
+use crate::harmonic::dynmat::DynamicalMatrix;
+use crate::harmonic::eigen::degenerate_sets;
+use crate::harmonic::mesh::{IrreducibleMesh, Mesh};
+use crate::harmonic::phonons::{SolveOptions, progress_bar, solve_point, solve_points};
+use crate::harmonic::thermo::mode_heat_capacity;
+use crate::harmonic::velocity::velocity_operator;
+use crate::linalg::Vec3;
+use crate::units::DEGENERACY_TOL_THZ;
+
+#[derive(Clone, Debug)]
+pub struct KappaOptions {
+    pub mesh: [usize; 3],
+    pub temperatures: Vec<f64>,
+    pub delta: DeltaMethod,
+    pub cutoff_frequency: f64,
+    pub wigner: bool,
+    pub progress: bool,
+}
+
+/// Everything a κ run produces, per irreducible q (phono3py's kappa file content).
+#[derive(Clone, Debug)]
+pub struct KappaResult {
+    pub mesh: [usize; 3],
+    pub temperatures: Vec<f64>,
+    pub qpoints: Vec<Vec3>,
+    pub weights: Vec<usize>,
+    /// [q][s] THz.
+    pub frequencies: Vec<Vec<f64>>,
+    /// [q][s] THz·Å (Cartesian, at the irreducible q).
+    pub group_velocities: Vec<Vec<Vec3>>,
+    /// [q][s] Voigt, star sum of v⊗v.
+    pub gv_by_gv: Vec<Vec<[f64; 6]>>,
+    /// [T][q][s] eV/K.
+    pub heat_capacity: Vec<Vec<Vec<f64>>>,
+    /// [T][q][s] THz (degenerate modes averaged).
+    pub gamma: Vec<Vec<Vec<f64>>>,
+    /// [T][6] and [T][q][s][6], W/(m·K).
+    pub kappa: Vec<[f64; 6]>,
+    pub mode_kappa: Vec<Vec<Vec<[f64; 6]>>>,
+    /// Wigner: κ_P with the velocity operator (degenerate pairs included) and κ_C.
+    pub wigner: Option<WignerKappa>,
+    pub kappa_unit_conversion: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct WignerKappa {
+    pub kappa_p: Vec<[f64; 6]>,
+    pub kappa_c: Vec<[f64; 6]>,
+    pub mode_kappa_p: Vec<Vec<Vec<[f64; 6]>>>,
+    /// [T][q][s][s'][6]
+    pub mode_kappa_c: Vec<Vec<Vec<Vec<[f64; 6]>>>>,
+}
+
+/// Phonons (frequencies and eigenvectors) at every point of the mesh.
+pub fn mesh_phonons(dm: &DynamicalMatrix, mesh: &Mesh, progress: bool) -> Result<MeshPhonons> {
+    let qpoints = mesh.all_qpoints();
+    let solved = solve_points(
+        dm,
+        &qpoints,
+        &SolveOptions {
+            eigenvectors: true,
+            progress,
+            ..Default::default()
+        },
+    )?;
+    let nb = dm.n_bands();
+    Ok(MeshPhonons {
+        mesh: mesh.clone(),
+        qpoints,
+        nb,
+        frequencies: solved.iter().flat_map(|p| p.frequencies.clone()).collect(),
+        eigenvectors: solved
+            .into_iter()
+            .flat_map(|p| p.eigenvectors.expect("requested"))
+            .collect(),
+    })
+}
+
+/// Γ[T][s] at one irreducible grid point, averaged over degenerate modes (as phono3py reports).
+pub fn gamma_at(
+    g0: usize,
+    ph: &MeshPhonons,
+    fc3: &Fc3Fourier,
+    rotations: &[[[i32; 3]; 3]],
+    opts: &LinewidthOptions,
+    reciprocal: &crate::linalg::Mat3,
+) -> Vec<Vec<f64>> {
+    let tets = tetrahedra(&ph.mesh, reciprocal);
+    let mut g = linewidths_at(g0, ph, fc3, rotations, &tets, opts);
+    for set in degenerate_sets(ph.freqs(g0), DEGENERACY_TOL_THZ) {
+        for row in g.iter_mut() {
+            let avg = set.iter().map(|&s| row[s]).sum::<f64>() / set.len() as f64;
+            for &s in &set {
+                row[s] = avg;
+            }
+        }
+    }
+    g
+}
+
+pub fn run_kappa(dm: &DynamicalMatrix, fc3: &Fc3, opts: &KappaOptions) -> Result<KappaResult> {
+    let prim = dm.primitive().clone();
+    if opts.mesh.contains(&0) {
+        return Err(Error::input(format!(
+            "mesh {:?}: every division must be at least 1",
+            opts.mesh
+        )));
+    }
+    let sym = Symmetry::new(&prim, 1e-5)?;
+    let rotations = sym.reciprocal_rotations();
+    let cart: Vec<_> = sym
+        .point_group()
+        .iter()
+        .map(|r| Symmetry::cartesian_rotation(&prim, r))
+        .collect();
+    let mesh = Mesh::gamma_centered(opts.mesh);
+    let ir: IrreducibleMesh = mesh.irreducible(&rotations);
+    let ph = mesh_phonons(dm, &mesh, opts.progress)?;
+    let fourier = Fc3Fourier::new(&prim, fc3);
+    let lw = LinewidthOptions {
+        temperatures: opts.temperatures.clone(),
+        cutoff_frequency: opts.cutoff_frequency,
+        delta: opts.delta,
+    };
+    let rec = prim.reciprocal();
+    let pb = progress_bar(ir.ir_grid_points.len() as u64, "linewidths", opts.progress);
+    let mut gamma_q = Vec::with_capacity(ir.ir_grid_points.len());
+    for &g0 in &ir.ir_grid_points {
+        gamma_q.push(gamma_at(g0, &ph, &fourier, &rotations, &lw, &rec));
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    assemble(dm, &ir, &cart, &rotations, gamma_q, opts)
+}
+
+/// κ from linewidths Γ[q][T][s] at the irreducible points of `ir`.
+pub fn assemble(
+    dm: &DynamicalMatrix,
+    ir: &IrreducibleMesh,
+    cart: &[crate::linalg::Mat3],
+    rotations: &[[[i32; 3]; 3]],
+    gamma_q: Vec<Vec<Vec<f64>>>,
+    opts: &KappaOptions,
+) -> Result<KappaResult> {
+    let prim = dm.primitive();
+    let nt = opts.temperatures.len();
+    let nq = ir.qpoints.len();
+    let n_points: f64 = ir.weights.iter().sum::<usize>() as f64;
+    let unit = rta::kappa_unit_conversion(prim.volume());
+    let vopts = SolveOptions {
+        group_velocities: true,
+        eigenvectors: true,
+        rotations: rotations.to_vec(),
+        ..Default::default()
+    };
+    let mut res = KappaResult {
+        mesh: opts.mesh,
+        temperatures: opts.temperatures.clone(),
+        qpoints: ir.qpoints.clone(),
+        weights: ir.weights.clone(),
+        frequencies: vec![],
+        group_velocities: vec![],
+        gv_by_gv: vec![],
+        heat_capacity: vec![vec![]; nt],
+        gamma: (0..nt)
+            .map(|it| gamma_q.iter().map(|g| g[it].clone()).collect())
+            .collect(),
+        kappa: vec![[0.0; 6]; nt],
+        mode_kappa: vec![vec![]; nt],
+        wigner: None,
+        kappa_unit_conversion: unit,
+    };
+    let mut w = opts.wigner.then(|| WignerKappa {
+        kappa_p: vec![[0.0; 6]; nt],
+        kappa_c: vec![[0.0; 6]; nt],
+        mode_kappa_p: vec![vec![]; nt],
+        mode_kappa_c: vec![vec![]; nt],
+    });
+    for iq in 0..nq {
+        let p = solve_point(dm, &ir.qpoints[iq], &vopts, &prim.reciprocal())?;
+        let v = p.group_velocities.clone().expect("requested");
+        let gvgv: Vec<[f64; 6]> = v
+            .iter()
+            .map(|v| rta::star_gv_by_gv(v, ir.weights[iq], cart))
+            .collect();
+        let products = if w.is_some() {
+            let modes = crate::harmonic::eigen::Modes {
+                eigenvalues: vec![],
+                frequencies: p.frequencies.clone(),
+                eigenvectors: p.eigenvectors.clone().expect("requested"),
+            };
+            let vop = velocity_operator(dm, &ir.qpoints[iq], &modes)?;
+            Some(wigner::star_operator_products(
+                &vop,
+                p.frequencies.len(),
+                ir.weights[iq],
+                cart,
+            ))
+        } else {
+            None
+        };
+        for (it, &t) in opts.temperatures.iter().enumerate() {
+            let cv: Vec<f64> = p
+                .frequencies
+                .iter()
+                .map(|f| {
+                    if *f > opts.cutoff_frequency {
+                        mode_heat_capacity(*f, t)
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let g = &gamma_q[iq][it];
+            let mk = rta::mode_kappa(&p.frequencies, &cv, &gvgv, g, opts.cutoff_frequency, unit);
+            for m in &mk {
+                for c in 0..6 {
+                    res.kappa[it][c] += m[c] / n_points;
+                }
+            }
+            res.mode_kappa[it].push(mk);
+            if let (Some(w), Some(prod)) = (w.as_mut(), products.as_ref()) {
+                let (kp, kc) = wigner::wigner_mode_kappa(
+                    &p.frequencies,
+                    &cv,
+                    prod,
+                    g,
+                    opts.cutoff_frequency,
+                    unit,
+                );
+                for c in 0..6 {
+                    w.kappa_p[it][c] += kp.iter().map(|m| m[c]).sum::<f64>() / n_points;
+                    w.kappa_c[it][c] += kc.iter().map(|m| m[c]).sum::<f64>() / n_points;
+                }
+                let nb = p.frequencies.len();
+                w.mode_kappa_p[it].push(kp);
+                w.mode_kappa_c[it].push(kc.chunks(nb).map(|c| c.to_vec()).collect());
+            }
+            res.heat_capacity[it].push(cv);
+        }
+        res.frequencies.push(p.frequencies);
+        res.group_velocities.push(v);
+        res.gv_by_gv.push(gvgv);
+    }
+    res.wigner = w;
+    Ok(res)
+}
