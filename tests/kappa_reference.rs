@@ -152,3 +152,130 @@ fn si_wigner_kappa_matches_phono3py() {
         2e-3,
     );
 }
+
+/// `latdyn kappa` end to end: kappa.json (the machine-readable face) and a kappa HDF5 whose
+/// datasets, shapes and dtypes are those of phono3py's own Wigner file (except `grid_point`,
+/// phono3py's BZ-grid numbering, which latdyn does not write), with the same numbers as the
+/// library call; 1 and 2 threads give identical files.
+#[test]
+fn kappa_command_writes_phono3py_layout_and_json() {
+    let bin = env!("CARGO_BIN_EXE_latdyn");
+    let dir = tmp_dir("kappa-cli");
+    let mut outputs = vec![];
+    for threads in ["1", "2"] {
+        let out = dir.join(format!("t{threads}"));
+        let o = std::process::Command::new(bin)
+            .args(["--quiet", "--threads", threads, "kappa", "--cell"])
+            .arg(data("si-pbesol/inputs/phono3py_disp.yaml"))
+            .arg("--fc2")
+            .arg(data("si-pbesol/fc/fc2.hdf5"))
+            .arg("--fc3")
+            .arg(data("si-pbesol/fc/fc3.hdf5"))
+            .args([
+                "--mesh",
+                "6 6 6",
+                "--temperatures",
+                "300 600",
+                "--wigner",
+                "--out",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        outputs.push(out);
+    }
+    let k: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(outputs[0].join("kappa.json")).unwrap())
+            .unwrap();
+    let nq = k["n_irreducible_q"].as_u64().unwrap() as usize;
+    assert_eq!(k["qpoints"].as_array().unwrap().len(), nq);
+    assert_eq!(k["gamma"].as_array().unwrap().len(), 2);
+    assert_eq!(k["gamma"][0].as_array().unwrap().len(), nq);
+    for it in 0..2 {
+        let (p, c, t) = (
+            f64s(&k["kappa_p"][it]),
+            f64s(&k["kappa_c"][it]),
+            f64s(&k["kappa_total"][it]),
+        );
+        for x in 0..6 {
+            assert!((p[x] + c[x] - t[x]).abs() < 1e-12 * t[0]);
+        }
+        assert!(c[0] > 0.0 && p[0] > 10.0 * c[0]);
+    }
+    // Identical results with 1 and 2 threads.
+    let a = std::fs::read_to_string(outputs[0].join("kappa.json")).unwrap();
+    let b = std::fs::read_to_string(outputs[1].join("kappa.json")).unwrap();
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| !l.contains("wall_time_s"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        strip(&a),
+        strip(&b),
+        "kappa.json differs between 1 and 2 threads"
+    );
+
+    // HDF5 layout against phono3py's file.
+    let ours = hdf5_pure::File::open(outputs[0].join("kappa-m666.hdf5")).unwrap();
+    let theirs = hdf5_pure::File::open(data(
+        "si-pbesol/reference/kappa/kappa-v3_wigner-m111111.hdf5",
+    ))
+    .unwrap();
+    let names = theirs.root().datasets().unwrap();
+    for name in names
+        .iter()
+        .filter(|n| *n != "grid_point" && *n != "version")
+    {
+        let d = ours
+            .dataset(name)
+            .unwrap_or_else(|e| panic!("dataset {name} missing: {e}"));
+        let shape: Vec<usize> = d.shape().unwrap().iter().map(|&x| x as usize).collect();
+        let reference: Vec<usize> = theirs
+            .dataset(name)
+            .unwrap()
+            .shape()
+            .unwrap()
+            .iter()
+            .map(|&x| x as usize)
+            .collect();
+        // Same rank; the T and q axes follow each run, the band and tensor axes must agree.
+        assert_eq!(
+            shape.len(),
+            reference.len(),
+            "{name}: rank {shape:?} vs {reference:?}"
+        );
+        // Axis 0 of the temperature-dependent datasets is T (6 in the reference, 2 here); the
+        // first axis of length 56 is the irreducible q (56 there, nq here).
+        let t_dependent = ["temperature", "gamma", "heat_capacity"].contains(&name.as_str())
+            || name.starts_with("kappa_") && name != "kappa_unit_conversion"
+            || name == "kappa"
+            || name.starts_with("mode_kappa");
+        let q_axis = reference.iter().position(|&n| n == 56);
+        let expected: Vec<usize> = reference
+            .iter()
+            .enumerate()
+            .map(|(ax, &n)| {
+                if t_dependent && ax == 0 {
+                    2
+                } else if Some(ax) == q_axis {
+                    nq
+                } else {
+                    n
+                }
+            })
+            .collect();
+        assert_eq!(shape, expected, "{name}");
+    }
+    let kappa = ours.dataset("kappa_TOT_RTA").unwrap().read_f64().unwrap();
+    let t0 = f64s(&k["kappa_total"][0]);
+    for c in 0..6 {
+        assert!((kappa[c] - t0[c]).abs() < 1e-12 * t0[0].abs());
+    }
+    assert_eq!(
+        ours.dataset("mesh").unwrap().read_i64().unwrap(),
+        vec![6, 6, 6]
+    );
+}

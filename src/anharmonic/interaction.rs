@@ -14,13 +14,17 @@ use num_complex::Complex64 as C64;
 use std::f64::consts::TAU;
 
 /// fc3 rearranged for repeated Fourier sums: unique (atom, lattice cell) sites, so that each
-/// triplet needs one phase per site, and terms sorted by (κ, site of κ').
+/// triplet needs one phase per site, and terms grouped by atom triple (κ, κ', κ'') so that each
+/// group is summed into one contiguous 27-component accumulator (SIMD-friendly) and scattered
+/// into the reciprocal array once.
 pub struct Fc3Fourier {
     n_atoms: usize,
     /// Fractional position (cell + x) of each site, and its atom.
     sites: Vec<(usize, Vec3)>,
-    /// (κ, site j, site k, Φ / √(m m m)).
+    /// (κ, site j, site k, Φ / √(m m m)), sorted by (κ, κ', κ'').
     terms: Vec<(usize, usize, usize, [f64; 27])>,
+    /// Start of each atom-triple group in `terms` (plus the end).
+    groups: Vec<usize>,
     positions: Vec<Vec3>,
 }
 
@@ -55,11 +59,20 @@ impl Fc3Fourier {
                 )
             })
             .collect();
-        terms.sort_by_key(|t| (t.0, t.1, t.2));
+        let atoms = |t: &(usize, usize, usize, [f64; 27])| (t.0, sites[t.1].0, sites[t.2].0);
+        terms.sort_by_key(|t| (atoms(t), t.1, t.2));
+        let mut groups = vec![0];
+        for w in 1..terms.len() {
+            if atoms(&terms[w]) != atoms(&terms[w - 1]) {
+                groups.push(w);
+            }
+        }
+        groups.push(terms.len());
         Fc3Fourier {
             n_atoms: prim.n_atoms(),
             sites,
             terms,
+            groups,
             positions: prim.positions.clone(),
         }
     }
@@ -79,16 +92,25 @@ impl Fc3Fourier {
         let p0: Vec<C64> = self.positions.iter().map(|x| phase(&q[0], x)).collect();
         let p1: Vec<C64> = self.sites.iter().map(|s| phase(&q[1], &s.1)).collect();
         let p2: Vec<C64> = self.sites.iter().map(|s| phase(&q[2], &s.1)).collect();
-        for &(i, sj, sk, ref phi) in &self.terms {
-            let p = p0[i] * p1[sj] * p2[sk];
+        for g in self.groups.windows(2) {
+            let mut re = [0.0f64; 27];
+            let mut im = [0.0f64; 27];
+            for &(i, sj, sk, ref phi) in &self.terms[g[0]..g[1]] {
+                let p = p0[i] * p1[sj] * p2[sk];
+                for c in 0..27 {
+                    re[c] += p.re * phi[c];
+                    im[c] += p.im * phi[c];
+                }
+            }
+            let (i, sj, sk, _) = self.terms[g[0]];
             let (j, k) = (self.sites[sj].0, self.sites[sk].0);
             for al in 0..3 {
                 for be in 0..3 {
                     let base = ((3 * i + al) * nb + 3 * j + be) * nb + 3 * k;
-                    let f = &phi[9 * al + 3 * be..9 * al + 3 * be + 3];
-                    out[base] += p * f[0];
-                    out[base + 1] += p * f[1];
-                    out[base + 2] += p * f[2];
+                    for ga in 0..3 {
+                        let c = 9 * al + 3 * be + ga;
+                        out[base + ga] = C64::new(re[c], im[c]);
+                    }
                 }
             }
         }

@@ -2,6 +2,7 @@
 
 mod convert;
 mod info;
+mod kappa;
 
 use crate::config::{self, Deck};
 use crate::error::{Error, Result};
@@ -12,7 +13,7 @@ use std::path::PathBuf;
 #[command(
     name = "latdyn",
     version,
-    about = "Lattice dynamics from second-order force constants (phonopy, phono3py, TDEP, hiPhive, ShengBTE)"
+    about = "Lattice dynamics and thermal transport from force constants (phonopy, phono3py, TDEP, hiPhive, ShengBTE)"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -40,6 +41,8 @@ pub enum Command {
     Info(InputArgs),
     /// Convert fc2 between formats (phonopy text / HDF5 / TDEP).
     Convert(convert::ConvertArgs),
+    /// Three-phonon linewidths and thermal conductivity (RTA κ_P, Wigner κ_C).
+    Kappa(kappa::KappaArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -289,6 +292,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Info(a) => info::run(&a)?,
         Command::Convert(a) => convert::run(&a)?,
+        Command::Kappa(a) => kappa::run(&a, progress)?,
     }
     Ok(())
 }

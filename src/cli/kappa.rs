@@ -1,0 +1,141 @@
+//! `latdyn kappa`: three-phonon linewidths and the lattice thermal conductivity (RTA κ_P and,
+//! with --wigner, the coherence term κ_C), written as kappa.json (the stable machine-readable
+//! face) and phono3py's kappa-m{mesh}.hdf5.
+
+use super::{InputArgs, numbers};
+use crate::anharmonic::linewidth::DeltaMethod;
+use crate::error::{Error, Result};
+use crate::output::kappa_hdf5::{kappa_file_name, write_kappa_hdf5};
+use crate::output::{finite, write_json};
+use crate::transport::job::{KappaOptions, run_kappa};
+use clap::Args;
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct KappaArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// fc3: phono3py/hiPhive fc3.hdf5 (full or compact).
+    #[arg(long)]
+    pub fc3: PathBuf,
+    /// fc3 supercell "2 2 2" or 9 integers, when --cell is not a phono3py yaml (default: the fc2 one).
+    #[arg(long)]
+    pub fc3_supercell: Option<String>,
+    /// Temperatures "300 600" (K).
+    #[arg(long, default_value = "300")]
+    pub temperatures: String,
+    /// Add the Wigner coherence term κ_C (and κ_P from the velocity operator).
+    #[arg(long)]
+    pub wigner: bool,
+    /// Gaussian smearing σ (THz) instead of the tetrahedron method.
+    #[arg(long)]
+    pub smearing: Option<f64>,
+    /// Modes at or below this frequency (THz) are left out.
+    #[arg(long, default_value_t = 0.01)]
+    pub cutoff_frequency: f64,
+    /// Switch the non-analytic correction off.
+    #[arg(long)]
+    pub no_nac: bool,
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+}
+
+pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
+    let t0 = std::time::Instant::now();
+    let deck = a.input.deck()?;
+    let mesh = deck
+        .mesh
+        .ok_or_else(|| Error::input("latdyn kappa needs --mesh \"n1 n2 n3\""))?;
+    let temperatures: Vec<f64> = numbers(&a.temperatures, "--temperatures")?;
+    if temperatures.is_empty() || temperatures.iter().any(|t| !(*t >= 0.0 && t.is_finite())) {
+        return Err(Error::input(format!(
+            "--temperatures: expected non-negative numbers, found '{}'",
+            a.temperatures
+        )));
+    }
+    let delta = match a.smearing {
+        None => DeltaMethod::Tetrahedron,
+        Some(s) if s > 0.0 && s.is_finite() => DeltaMethod::Gaussian(s),
+        Some(s) => {
+            return Err(Error::input(format!(
+                "--smearing: σ must be a positive number of THz, found {s}"
+            )));
+        }
+    };
+    let input = crate::workflow::load(&deck)?;
+    let fc3_matrix = a
+        .fc3_supercell
+        .as_deref()
+        .map(|s| crate::config::parse_supercell(&numbers(s, "--fc3-supercell")?))
+        .transpose()?;
+    let (fc3, fc3_asr) = crate::io::load_fc3(&input, &a.fc3, fc3_matrix)?;
+    let dm = input.dynamical_matrix(!a.no_nac)?;
+    let opts = KappaOptions {
+        mesh,
+        temperatures: temperatures.clone(),
+        delta,
+        cutoff_frequency: a.cutoff_frequency,
+        wigner: a.wigner,
+        progress,
+    };
+    let res = run_kappa(&dm, &fc3, &opts)?;
+    finite("gamma", res.gamma.iter().flatten().flatten().copied())?;
+    finite("kappa", res.kappa.iter().flatten().copied())?;
+    std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
+    let (kappa_p, kappa_c) = match &res.wigner {
+        Some(w) => (w.kappa_p.clone(), w.kappa_c.clone()),
+        None => (res.kappa.clone(), vec![[0.0; 6]; temperatures.len()]),
+    };
+    let kappa_total: Vec<[f64; 6]> = (0..temperatures.len())
+        .map(|it| std::array::from_fn(|c| kappa_p[it][c] + kappa_c[it][c]))
+        .collect();
+    let h5 = kappa_file_name(&a.out, mesh);
+    write_kappa_hdf5(&h5, &res)?;
+    write_json(
+        &a.out.join("kappa.json"),
+        &json!({
+            "temperatures": temperatures,
+            "kappa_p": kappa_p, "kappa_c": kappa_c, "kappa_total": kappa_total,
+            "kappa_rta": res.kappa,
+            "wigner": a.wigner,
+            "mesh": mesh, "n_irreducible_q": res.qpoints.len(),
+            "qpoints": res.qpoints, "weights": res.weights, "frequencies": res.frequencies,
+            "gamma": res.gamma,
+            "delta": match delta { DeltaMethod::Tetrahedron => json!("tetrahedron"), DeltaMethod::Gaussian(s) => json!({"gaussian_sigma_THz": s}) },
+            "cutoff_frequency": a.cutoff_frequency,
+            "fc3": {"file": a.fc3, "asr_violation_eV_per_A3": fc3_asr, "terms": fc3.terms.len()},
+            "nac": dm.has_nac(),
+            "units": {"temperatures": "K", "kappa": "W/(m K), Voigt xx yy zz yz xz xy", "frequencies": "THz",
+                      "gamma": "THz (imaginary part of the self energy = half linewidth, phono3py's convention)",
+                      "qpoints": "reduced coordinates of the primitive reciprocal basis"},
+            "wall_time_s": t0.elapsed().as_secs_f64(),
+        }),
+    )?;
+    println!(
+        "latdyn kappa: {} , mesh {:?} ({} irreducible q), fc3 {} terms (ASR violation {:.1e} eV/Å³)",
+        input.primitive().formula(),
+        mesh,
+        res.qpoints.len(),
+        fc3.terms.len(),
+        fc3_asr
+    );
+    for (it, t) in temperatures.iter().enumerate() {
+        println!(
+            "  T = {t:7.1} K  κ_P = {:10.4} {:10.4} {:10.4}  κ_C = {:8.4} {:8.4} {:8.4}  (xx yy zz, W/m·K)",
+            kappa_p[it][0],
+            kappa_p[it][1],
+            kappa_p[it][2],
+            kappa_c[it][0],
+            kappa_c[it][1],
+            kappa_c[it][2]
+        );
+    }
+    println!(
+        "  wrote {} and {} in {:.2} s",
+        a.out.join("kappa.json").display(),
+        h5.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

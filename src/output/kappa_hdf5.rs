@@ -1,0 +1,133 @@
+//! The conductivity result as phono3py's kappa-m{mesh}.hdf5 (formats.md §4.3): the same dataset
+//! names, shapes, dtypes and units, so phono3py's tools and users' h5py scripts read it.
+
+use crate::error::{Error, Result};
+use crate::transport::job::KappaResult;
+use hdf5_pure::FileBuilder;
+use std::path::{Path, PathBuf};
+
+/// phono3py's file name for a mesh: "kappa-m" + the divisions without separators.
+pub fn kappa_file_name(dir: &Path, mesh: [usize; 3]) -> PathBuf {
+    dir.join(format!("kappa-m{}{}{}.hdf5", mesh[0], mesh[1], mesh[2]))
+}
+
+fn flat6(v: &[[f64; 6]]) -> impl Iterator<Item = f64> + '_ {
+    v.iter().flat_map(|x| x.iter().copied())
+}
+
+pub fn write_kappa_hdf5(path: &Path, r: &KappaResult) -> Result<()> {
+    let nt = r.temperatures.len() as u64;
+    let nq = r.qpoints.len() as u64;
+    let nb = r.frequencies.first().map(|f| f.len()).unwrap_or(0) as u64;
+    let mut b = FileBuilder::new();
+    let mut put = |name: &str, data: Vec<f64>, shape: &[u64]| {
+        let n: u64 = shape.iter().product();
+        debug_assert_eq!(n as usize, data.len(), "{name}");
+        let d = b.create_dataset(name);
+        d.with_f64_data(&data).with_shape(shape);
+        if n > 64 {
+            d.with_chunks(shape).with_deflate(4);
+        }
+    };
+    put("temperature", r.temperatures.clone(), &[nt]);
+    put(
+        "frequency",
+        r.frequencies.iter().flatten().copied().collect(),
+        &[nq, nb],
+    );
+    put(
+        "qpoint",
+        r.qpoints.iter().flatten().copied().collect(),
+        &[nq, 3],
+    );
+    put(
+        "group_velocity",
+        r.group_velocities
+            .iter()
+            .flatten()
+            .flatten()
+            .copied()
+            .collect(),
+        &[nq, nb, 3],
+    );
+    put(
+        "gv_by_gv",
+        r.gv_by_gv.iter().flat_map(|q| flat6(q)).collect(),
+        &[nq, nb, 6],
+    );
+    put(
+        "heat_capacity",
+        r.heat_capacity
+            .iter()
+            .flatten()
+            .flatten()
+            .copied()
+            .collect(),
+        &[nt, nq, nb],
+    );
+    put(
+        "gamma",
+        r.gamma.iter().flatten().flatten().copied().collect(),
+        &[nt, nq, nb],
+    );
+    let kappa_total: Vec<[f64; 6]> = match &r.wigner {
+        Some(w) => (0..r.temperatures.len())
+            .map(|it| std::array::from_fn(|c| w.kappa_p[it][c] + w.kappa_c[it][c]))
+            .collect(),
+        None => r.kappa.clone(),
+    };
+    // As phono3py 3.30+: `kappa` is the total of the run (= kappa_TOT_RTA with --wigner) and
+    // `mode_kappa` the particle part (= mode_kappa_P_RTA with --wigner).
+    put("kappa", flat6(&kappa_total).collect(), &[nt, 6]);
+    let mode_kappa = match &r.wigner {
+        Some(w) => &w.mode_kappa_p,
+        None => &r.mode_kappa,
+    };
+    put(
+        "mode_kappa",
+        mode_kappa.iter().flatten().flat_map(|q| flat6(q)).collect(),
+        &[nt, nq, nb, 6],
+    );
+    // phono3py's default boundary mean free path (μm): no boundary scattering.
+    put("boundary_mfp", vec![1e6], &[]);
+    put("kappa_unit_conversion", vec![r.kappa_unit_conversion], &[]);
+    if let Some(w) = &r.wigner {
+        put("kappa_P_RTA", flat6(&w.kappa_p).collect(), &[nt, 6]);
+        put("kappa_C", flat6(&w.kappa_c).collect(), &[nt, 6]);
+        put("kappa_TOT_RTA", flat6(&kappa_total).collect(), &[nt, 6]);
+        put(
+            "mode_kappa_P_RTA",
+            w.mode_kappa_p
+                .iter()
+                .flatten()
+                .flat_map(|q| flat6(q))
+                .collect(),
+            &[nt, nq, nb, 6],
+        );
+        put(
+            "mode_kappa_C",
+            w.mode_kappa_c
+                .iter()
+                .flatten()
+                .flatten()
+                .flat_map(|s| flat6(s))
+                .collect(),
+            &[nt, nq, nb, nb, 6],
+        );
+    }
+    let ints = |b: &mut FileBuilder, name: &str, v: Vec<i64>| {
+        let n = v.len() as u64;
+        b.create_dataset(name).with_i64_data(&v).with_shape(&[n]);
+    };
+    ints(&mut b, "mesh", r.mesh.iter().map(|&x| x as i64).collect());
+    ints(
+        &mut b,
+        "weight",
+        r.weights.iter().map(|&x| x as i64).collect(),
+    );
+    b.create_dataset("version")
+        .with_ascii_strings(&[concat!("latdyn ", env!("CARGO_PKG_VERSION"))])
+        .map_err(|e| Error::dataset(path, "version", e.to_string()))?;
+    b.write(path)
+        .map_err(|e| Error::dataset(path, "/", format!("cannot write: {e}")))
+}
