@@ -116,6 +116,70 @@ impl Fc3Fourier {
         }
     }
 
+    /// The fc3 partially transformed for a fixed q (the first leg). With q'' = −q − q' + G,
+    /// the phase of a term factorizes as e^{2πi q·(x_κ − r_κ'')} · e^{2πi G·x_κ''} ·
+    /// e^{2πi q'·(r_κ' − r_κ'')}, so terms sharing (κ, κ', κ'', R' − R'') collapse into one
+    /// complex tensor: for Si 11³ that is 2096 entries instead of 38954 terms, and the sum per
+    /// triplet costs ~5× less.
+    pub fn at_q(&self, q: &Vec3) -> Fc3AtQ {
+        let mut index: std::collections::HashMap<(usize, usize, usize, [i64; 3]), usize> =
+            Default::default();
+        let mut keys: Vec<(usize, usize, usize, [i64; 3])> = Vec::new();
+        let mut acc: Vec<[C64; 27]> = Vec::new();
+        for &(i, sj, sk, ref phi) in &self.terms {
+            let (j, rj) = self.sites[sj];
+            let (k, rk) = self.sites[sk];
+            // R' − R'' as an integer vector (positions minus basis offsets are integral).
+            let d: [i64; 3] = std::array::from_fn(|c| {
+                ((rj[c] - self.positions[j][c]) - (rk[c] - self.positions[k][c])).round() as i64
+            });
+            let key = (i, j, k, d);
+            let slot = *index.entry(key).or_insert_with(|| {
+                keys.push(key);
+                acc.push([C64::new(0.0, 0.0); 27]);
+                keys.len() - 1
+            });
+            let x = &self.positions[i];
+            let t = TAU * (q[0] * (x[0] - rk[0]) + q[1] * (x[1] - rk[1]) + q[2] * (x[2] - rk[2]));
+            let p = C64::new(t.cos(), t.sin());
+            for (a, f) in acc[slot].iter_mut().zip(phi) {
+                *a += p * f;
+            }
+        }
+        // Group by atom triple (entries were created in term order, which is grouped already,
+        // but sort to be independent of that).
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by_key(|&e| keys[e]);
+        let mut out = Fc3AtQ {
+            nb: self.n_bands(),
+            q: *q,
+            triples: vec![],
+            starts: vec![],
+            cells: vec![],
+            cell_min: [0; 3],
+            cell_max: [0; 3],
+            a_re: vec![],
+            a_im: vec![],
+            positions: self.positions.clone(),
+        };
+        for (n, &e) in order.iter().enumerate() {
+            let (i, j, k, d) = keys[e];
+            if n == 0 || out.triples.last() != Some(&(i, j, k)) {
+                out.triples.push((i, j, k));
+                out.starts.push(n);
+            }
+            out.cells.push(d.map(|x| x as i32));
+            for c in 0..3 {
+                out.cell_min[c] = out.cell_min[c].min(d[c] as i32);
+                out.cell_max[c] = out.cell_max[c].max(d[c] as i32);
+            }
+            out.a_re.push(acc[e].map(|z| z.re));
+            out.a_im.push(acc[e].map(|z| z.im));
+        }
+        out.starts.push(order.len());
+        out
+    }
+
     /// |V|² for every band triple, `out[(s0·nb + s1)·nb + s2]`, from the reciprocal fc3 and the
     /// eigenvectors at the three q (`e[q][s·nb + component]`). `work` holds nb³ values.
     pub fn strength(&self, rec: &[C64], e: [&[C64]; 3], work: &mut [C64], out: &mut [f64]) {
@@ -147,6 +211,73 @@ impl Fc3Fourier {
             for s12 in 0..nb * nb {
                 let v: C64 = (0..nb).map(|a| ev[a] * t2[a * nb * nb + s12]).sum();
                 out[s0 * nb * nb + s12] = v.norm_sqr();
+            }
+        }
+    }
+}
+
+/// fc3 with the first leg transformed at a fixed q (see `Fc3Fourier::at_q`).
+pub struct Fc3AtQ {
+    nb: usize,
+    q: Vec3,
+    /// Atom triples and where their entries start in the arrays below (plus the end).
+    triples: Vec<(usize, usize, usize)>,
+    starts: Vec<usize>,
+    /// R' − R'' of each entry, and the range of its components.
+    cells: Vec<[i32; 3]>,
+    cell_min: [i32; 3],
+    cell_max: [i32; 3],
+    a_re: Vec<[f64; 27]>,
+    a_im: Vec<[f64; 27]>,
+    positions: Vec<Vec3>,
+}
+
+impl Fc3AtQ {
+    /// The same array as `Fc3Fourier::reciprocal(&[q, q1, q2])` for this q.
+    pub fn reciprocal(&self, q1: &Vec3, q2: &Vec3, out: &mut [C64]) {
+        let nb = self.nb;
+        out.iter_mut().for_each(|x| *x = C64::new(0.0, 0.0));
+        let g: Vec3 = std::array::from_fn(|c| self.q[c] + q1[c] + q2[c]);
+        // e^{2πi q'_c n} for the integer range of each component of R' − R'': three short
+        // tables replace a sin/cos per entry.
+        let tables: [Vec<C64>; 3] = std::array::from_fn(|c| {
+            (self.cell_min[c]..=self.cell_max[c])
+                .map(|n| {
+                    let t = TAU * q1[c] * n as f64;
+                    C64::new(t.cos(), t.sin())
+                })
+                .collect()
+        });
+        for (t, &(i, j, k)) in self.triples.iter().enumerate() {
+            let mut re = [0.0f64; 27];
+            let mut im = [0.0f64; 27];
+            for e in self.starts[t]..self.starts[t + 1] {
+                let d = &self.cells[e];
+                let z = tables[0][(d[0] - self.cell_min[0]) as usize]
+                    * tables[1][(d[1] - self.cell_min[1]) as usize]
+                    * tables[2][(d[2] - self.cell_min[2]) as usize];
+                let (c, s) = (z.re, z.im);
+                let (ar, ai) = (&self.a_re[e], &self.a_im[e]);
+                for n in 0..27 {
+                    re[n] += ar[n] * c - ai[n] * s;
+                    im[n] += ar[n] * s + ai[n] * c;
+                }
+            }
+            // The basis offsets: e^{2πi q'·(x_κ' − x_κ'')} e^{2πi G·x_κ''}.
+            let (xj, xk) = (&self.positions[j], &self.positions[k]);
+            let ph = TAU
+                * (0..3)
+                    .map(|c| q1[c] * (xj[c] - xk[c]) + g[c] * xk[c])
+                    .sum::<f64>();
+            let f = C64::new(ph.cos(), ph.sin());
+            for al in 0..3 {
+                for be in 0..3 {
+                    let base = ((3 * i + al) * nb + 3 * j + be) * nb + 3 * k;
+                    for ga in 0..3 {
+                        let n = 9 * al + 3 * be + ga;
+                        out[base + ga] = f * C64::new(re[n], im[n]);
+                    }
+                }
             }
         }
     }

@@ -8,7 +8,7 @@
 
 use super::interaction::Fc3Fourier;
 use super::triplets::triplets_at_q;
-use crate::harmonic::dos::vertex_weight;
+use crate::harmonic::dos::SortedTetrahedra;
 use crate::harmonic::mesh::Mesh;
 use crate::harmonic::thermo::bose;
 use crate::linalg::Vec3;
@@ -77,6 +77,7 @@ pub fn linewidths_at(
     let triplets = triplets_at_q(mesh, g0, rotations);
     let f0 = ph.freqs(g0);
     let cut = opts.cutoff_frequency;
+    let fc3_q = fc3.at_q(&ph.qpoints[g0]);
     // One contribution vector per triplet, added in triplet order afterwards: the result does
     // not depend on how rayon splits the work.
     let parts: Vec<Vec<f64>> = triplets
@@ -92,8 +93,7 @@ pub fn linewidths_at(
             },
             |(rec, work, v2), &(g1, g2, w)| {
                 let mut out = vec![0.0; nt * nb];
-                let q = [ph.qpoints[g0], ph.qpoints[g1], ph.qpoints[g2]];
-                fc3.reciprocal(&q, rec);
+                fc3_q.reciprocal(&ph.qpoints[g1], &ph.qpoints[g2], rec);
                 fc3.strength(
                     rec,
                     [ph.vectors(g0), ph.vectors(g1), ph.vectors(g2)],
@@ -136,6 +136,8 @@ pub fn linewidths_at(
                                 }
                             }
                         }
+                        let sorted = (opts.delta == DeltaMethod::Tetrahedron)
+                            .then(|| t.map(|x| SortedTetrahedra::new(&x)));
                         // δ weights for f = f'+f'', f = −f'+f'', f = f'−f'' at band s0 of q.
                         let weights = |s0: usize| -> [f64; 3] {
                             match opts.delta {
@@ -150,11 +152,14 @@ pub fn linewidths_at(
                                         g(f0[s0] - f1[j] + f2[k]),
                                     ]
                                 }
-                                DeltaMethod::Tetrahedron => [
-                                    vertex_weight(f0[s0], &t[0]),
-                                    vertex_weight(f0[s0], &t[1]),
-                                    vertex_weight(f0[s0], &t[2]),
-                                ],
+                                DeltaMethod::Tetrahedron => {
+                                    let st = sorted.as_ref().expect("tetrahedron method");
+                                    [
+                                        st[0].weight(f0[s0]),
+                                        st[1].weight(f0[s0]),
+                                        st[2].weight(f0[s0]),
+                                    ]
+                                }
                             }
                         };
                         for s0 in 0..nb {

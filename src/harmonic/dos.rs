@@ -76,45 +76,74 @@ pub fn tetrahedra(mesh: &Mesh, reciprocal: &Mat3) -> [[[i32; 3]; 4]; 24] {
 /// tetrahedra and divided by 6 (spglib's normalization: Σ over grid points gives the DOS × N).
 #[inline]
 pub fn vertex_weight(omega: f64, tet: &[[f64; 4]; 24]) -> f64 {
-    let mut sum = 0.0;
-    for t in tet {
-        let mut v = *t;
-        // Position of the centre vertex after sorting.
-        let c0 = v[0];
-        v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-        let ci = v.iter().position(|x| *x == c0).unwrap_or(0);
-        let f = |n: usize, m: usize| (omega - v[m]) / (v[n] - v[m]);
-        if v[0] < omega && omega < v[1] {
-            let g = 3.0 * f(1, 0) * f(2, 0) * f(3, 0) / (omega - v[0]);
-            let i = match ci {
-                0 => (f(0, 1) + f(0, 2) + f(0, 3)) / 3.0,
-                1 => f(1, 0) / 3.0,
-                2 => f(2, 0) / 3.0,
-                _ => f(3, 0) / 3.0,
-            };
-            sum += g * i;
-        } else if v[1] < omega && omega < v[2] {
-            let den = f(1, 2) * f(2, 0) + f(2, 1) * f(1, 3);
-            let g = 3.0 / (v[3] - v[0]) * den;
-            let i = match ci {
-                0 => (f(0, 3) + f(0, 2) * f(2, 0) * f(1, 2) / den) / 3.0,
-                1 => (f(1, 2) + f(1, 3) * f(1, 3) * f(2, 1) / den) / 3.0,
-                2 => (f(2, 1) + f(2, 0) * f(2, 0) * f(1, 2) / den) / 3.0,
-                _ => (f(3, 0) + f(3, 1) * f(1, 3) * f(2, 1) / den) / 3.0,
-            };
-            sum += g * i;
-        } else if v[2] < omega && omega < v[3] {
-            let g = 3.0 * f(0, 3) * f(1, 3) * f(2, 3) / (v[3] - omega);
-            let i = match ci {
-                0 => f(0, 3) / 3.0,
-                1 => f(1, 3) / 3.0,
-                2 => f(2, 3) / 3.0,
-                _ => (f(3, 0) + f(3, 1) + f(3, 2)) / 3.0,
-            };
-            sum += g * i;
+    SortedTetrahedra::new(tet).weight(omega)
+}
+
+/// The 24 tetrahedra around a grid point with their vertex values sorted once, for evaluating
+/// the vertex weight at many ω (the three-phonon sums evaluate it at every band of q).
+pub struct SortedTetrahedra {
+    v: [[f64; 4]; 24],
+    /// Position of the centre vertex after sorting.
+    ci: [usize; 24],
+    lo: f64,
+    hi: f64,
+}
+
+impl SortedTetrahedra {
+    pub fn new(tet: &[[f64; 4]; 24]) -> SortedTetrahedra {
+        let mut v = *tet;
+        let mut ci = [0usize; 24];
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for (t, c) in v.iter_mut().zip(ci.iter_mut()) {
+            let c0 = t[0];
+            t.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+            *c = t.iter().position(|x| *x == c0).unwrap_or(0);
+            lo = lo.min(t[0]);
+            hi = hi.max(t[3]);
         }
+        SortedTetrahedra { v, ci, lo, hi }
     }
-    sum / 6.0
+
+    /// Vertex weight at ω (0 outside the range of the vertex values).
+    pub fn weight(&self, omega: f64) -> f64 {
+        if !(omega > self.lo && omega < self.hi) {
+            return 0.0;
+        }
+        let mut sum = 0.0;
+        for (v, &ci) in self.v.iter().zip(&self.ci) {
+            let f = |n: usize, m: usize| (omega - v[m]) / (v[n] - v[m]);
+            if v[0] < omega && omega < v[1] {
+                let g = 3.0 * f(1, 0) * f(2, 0) * f(3, 0) / (omega - v[0]);
+                let i = match ci {
+                    0 => (f(0, 1) + f(0, 2) + f(0, 3)) / 3.0,
+                    1 => f(1, 0) / 3.0,
+                    2 => f(2, 0) / 3.0,
+                    _ => f(3, 0) / 3.0,
+                };
+                sum += g * i;
+            } else if v[1] < omega && omega < v[2] {
+                let den = f(1, 2) * f(2, 0) + f(2, 1) * f(1, 3);
+                let g = 3.0 / (v[3] - v[0]) * den;
+                let i = match ci {
+                    0 => (f(0, 3) + f(0, 2) * f(2, 0) * f(1, 2) / den) / 3.0,
+                    1 => (f(1, 2) + f(1, 3) * f(1, 3) * f(2, 1) / den) / 3.0,
+                    2 => (f(2, 1) + f(2, 0) * f(2, 0) * f(1, 2) / den) / 3.0,
+                    _ => (f(3, 0) + f(3, 1) * f(1, 3) * f(2, 1) / den) / 3.0,
+                };
+                sum += g * i;
+            } else if v[2] < omega && omega < v[3] {
+                let g = 3.0 * f(0, 3) * f(1, 3) * f(2, 3) / (v[3] - omega);
+                let i = match ci {
+                    0 => f(0, 3) / 3.0,
+                    1 => f(1, 3) / 3.0,
+                    2 => f(2, 3) / 3.0,
+                    _ => (f(3, 0) + f(3, 1) + f(3, 2)) / 3.0,
+                };
+                sum += g * i;
+            }
+        }
+        sum / 6.0
+    }
 }
 
 /// Grid points per accumulation chunk (fixed, so results are independent of the thread count).
