@@ -136,8 +136,16 @@ pub fn linewidths_at(
                                 }
                             }
                         }
-                        let sorted = (opts.delta == DeltaMethod::Tetrahedron)
-                            .then(|| t.map(|x| SortedTetrahedra::new(&x)));
+                        // Sort only the functions whose range contains some frequency of q.
+                        let sorted: [Option<SortedTetrahedra>; 3] = std::array::from_fn(|fi| {
+                            if opts.delta != DeltaMethod::Tetrahedron {
+                                return None;
+                            }
+                            let (lo, hi) = SortedTetrahedra::range(&t[fi]);
+                            f0.iter()
+                                .any(|&w| w > cut && w > lo && w < hi)
+                                .then(|| SortedTetrahedra::new(&t[fi]))
+                        });
                         // δ weights for f = f'+f'', f = −f'+f'', f = f'−f'' at band s0 of q.
                         let weights = |s0: usize| -> [f64; 3] {
                             match opts.delta {
@@ -152,14 +160,9 @@ pub fn linewidths_at(
                                         g(f0[s0] - f1[j] + f2[k]),
                                     ]
                                 }
-                                DeltaMethod::Tetrahedron => {
-                                    let st = sorted.as_ref().expect("tetrahedron method");
-                                    [
-                                        st[0].weight(f0[s0]),
-                                        st[1].weight(f0[s0]),
-                                        st[2].weight(f0[s0]),
-                                    ]
-                                }
+                                DeltaMethod::Tetrahedron => std::array::from_fn(|fi| {
+                                    sorted[fi].as_ref().map_or(0.0, |st| st.weight(f0[s0]))
+                                }),
                             }
                         };
                         for s0 in 0..nb {

@@ -95,13 +95,21 @@ impl SortedTetrahedra {
         let mut ci = [0usize; 24];
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         for (t, c) in v.iter_mut().zip(ci.iter_mut()) {
-            let c0 = t[0];
-            t.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
-            *c = t.iter().position(|x| *x == c0).unwrap_or(0);
+            *c = sort4(t);
             lo = lo.min(t[0]);
             hi = hi.max(t[3]);
         }
         SortedTetrahedra { v, ci, lo, hi }
+    }
+
+    /// Smallest and largest vertex value of unsorted tetrahedra (to skip sorting when no ω of
+    /// interest falls inside).
+    pub fn range(tet: &[[f64; 4]; 24]) -> (f64, f64) {
+        tet.iter()
+            .flatten()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                (a.min(x), b.max(x))
+            })
     }
 
     /// Vertex weight at ω (0 outside the range of the vertex values).
@@ -144,6 +152,24 @@ impl SortedTetrahedra {
         }
         sum / 6.0
     }
+}
+
+/// Sorts four values ascending with a five-comparator network and returns the first position
+/// holding the centre (first) value.
+#[inline]
+fn sort4(t: &mut [f64; 4]) -> usize {
+    let c0 = t[0];
+    let cs = |a: usize, b: usize, t: &mut [f64; 4]| {
+        if t[b] < t[a] {
+            t.swap(a, b);
+        }
+    };
+    cs(0, 1, t);
+    cs(2, 3, t);
+    cs(0, 2, t);
+    cs(1, 3, t);
+    cs(1, 2, t);
+    t.iter().position(|x| *x == c0).unwrap_or(0)
 }
 
 /// Grid points per accumulation chunk (fixed, so results are independent of the thread count).
