@@ -24,6 +24,8 @@ fn si_kappa(temps: &[f64], wigner: bool) -> KappaResult {
             cutoff_frequency: 0.01,
             wigner,
             progress: false,
+            checkpoint: None,
+            q_range: None,
         },
     )
     .unwrap()
@@ -278,4 +280,117 @@ fn kappa_command_writes_phono3py_layout_and_json() {
         ours.dataset("mesh").unwrap().read_i64().unwrap(),
         vec![6, 6, 6]
     );
+}
+
+fn kappa_cmd(out: &std::path::Path, mesh: &str, extra: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_latdyn"));
+    c.args(["--quiet", "--threads", "1", "kappa", "--cell"])
+        .arg(data("si-pbesol/inputs/phono3py_disp.yaml"))
+        .arg("--fc2")
+        .arg(data("si-pbesol/fc/fc2.hdf5"))
+        .arg("--fc3")
+        .arg(data("si-pbesol/fc/fc3.hdf5"))
+        .args(["--mesh", mesh, "--temperatures", "300", "--wigner", "--out"])
+        .arg(out)
+        .args(extra);
+    c
+}
+
+/// Asserts two kappa.json texts are equal, reporting the first differing line (not the whole file).
+fn assert_same(a: &str, b: &str, what: &str) {
+    if let Some((n, (x, y))) = a
+        .lines()
+        .zip(b.lines())
+        .enumerate()
+        .find(|(_, (x, y))| x != y)
+    {
+        panic!(
+            "{what}: kappa.json differs at line {}: '{x}' vs '{y}'",
+            n + 1
+        );
+    }
+    assert_eq!(
+        a.lines().count(),
+        b.lines().count(),
+        "{what}: line counts differ"
+    );
+}
+
+fn kappa_json_without_timing(dir: &std::path::Path) -> String {
+    std::fs::read_to_string(dir.join("kappa.json"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("wall_time_s"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A run killed mid-way resumes from its per-q files and gives the same kappa.json as an
+/// uninterrupted run; so does a run split with --q-range and merged.
+#[test]
+fn killed_and_split_runs_give_the_uninterrupted_result() {
+    let dir = tmp_dir("kappa-resume");
+    let mesh = "11 11 11";
+    let full = dir.join("full");
+    assert!(kappa_cmd(&full, mesh, &[]).status().unwrap().success());
+    let reference = kappa_json_without_timing(&full);
+
+    // Kill after a few q-points are on disk, then resume.
+    let killed = dir.join("killed");
+    let mut child = kappa_cmd(&killed, mesh, &[]).spawn().unwrap();
+    let lw = killed.join("linewidths");
+    let t0 = std::time::Instant::now();
+    loop {
+        let n = std::fs::read_dir(&lw).map(|d| d.count()).unwrap_or(0);
+        if n >= 3 || t0.elapsed().as_secs() > 60 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let written = std::fs::read_dir(&lw).unwrap().count();
+    assert!(written >= 3, "no linewidth files before the kill");
+    if !killed.join("kappa.json").exists() {
+        assert!(kappa_cmd(&killed, mesh, &[]).status().unwrap().success());
+    }
+    assert_same(
+        &kappa_json_without_timing(&killed),
+        &reference,
+        "killed and resumed",
+    );
+
+    // Split over two "jobs", then merge.
+    let split = dir.join("split");
+    let o = kappa_cmd(&split, mesh, &["--q-range", "0:30"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("run again without --q-range"));
+    assert!(
+        kappa_cmd(&split, mesh, &["--q-range", "30:56"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(kappa_cmd(&split, mesh, &[]).status().unwrap().success());
+    assert_same(
+        &kappa_json_without_timing(&split),
+        &reference,
+        "split and merged",
+    );
+
+    // Other settings in the same folder are refused, not mixed in.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_latdyn"))
+        .args(["--quiet", "kappa", "--cell"])
+        .arg(data("si-pbesol/inputs/phono3py_disp.yaml"))
+        .arg("--fc2")
+        .arg(data("si-pbesol/fc/fc2.hdf5"))
+        .arg("--fc3")
+        .arg(data("si-pbesol/fc/fc3.hdf5"))
+        .args(["--mesh", mesh, "--temperatures", "400", "--out"])
+        .arg(&split)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("other settings"));
 }

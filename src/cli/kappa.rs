@@ -7,7 +7,7 @@ use crate::anharmonic::linewidth::DeltaMethod;
 use crate::error::{Error, Result};
 use crate::output::kappa_hdf5::{kappa_file_name, write_kappa_hdf5};
 use crate::output::{finite, write_json};
-use crate::transport::job::{KappaOptions, run_kappa};
+use crate::transport::job::{KappaOptions, KappaRun, run_kappa_parts};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
@@ -37,8 +37,43 @@ pub struct KappaArgs {
     /// Switch the non-analytic correction off.
     #[arg(long)]
     pub no_nac: bool,
+    /// Compute only irreducible q-points START:END (0-based, END excluded) and stop; run again
+    /// without it (same --out) to merge. For cluster job arrays.
+    #[arg(long)]
+    pub q_range: Option<String>,
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
+}
+
+fn parse_range(s: &str) -> Result<(usize, usize)> {
+    let bad = || {
+        Error::input(format!(
+            "--q-range: expected START:END (e.g. 0:20), found '{s}'"
+        ))
+    };
+    let (a, b) = s.split_once(':').ok_or_else(bad)?;
+    Ok((
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    ))
+}
+
+/// What identifies the linewidths of a run: every setting that changes Γ.
+fn run_key(
+    a: &KappaArgs,
+    deck: &crate::config::Deck,
+    mesh: [usize; 3],
+    temperatures: &[f64],
+) -> serde_json::Value {
+    let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    // Absolute paths: the same files reached from another working directory are the same run.
+    let abs = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    json!({
+        "mesh": mesh, "temperatures": temperatures, "smearing": a.smearing,
+        "cutoff_frequency": a.cutoff_frequency, "nac": !a.no_nac,
+        "cell": abs(&deck.cell), "fc2": abs(&deck.fc2), "fc2_bytes": size(&deck.fc2),
+        "fc3": abs(&a.fc3), "fc3_bytes": size(&a.fc3), "masses": deck.masses,
+    })
 }
 
 pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
@@ -71,6 +106,7 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
         .transpose()?;
     let (fc3, fc3_asr) = crate::io::load_fc3(&input, &a.fc3, fc3_matrix)?;
     let dm = input.dynamical_matrix(!a.no_nac)?;
+    std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
     let opts = KappaOptions {
         mesh,
         temperatures: temperatures.clone(),
@@ -78,11 +114,21 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
         cutoff_frequency: a.cutoff_frequency,
         wigner: a.wigner,
         progress,
+        checkpoint: Some((a.out.clone(), run_key(a, &deck, mesh, &temperatures))),
+        q_range: a.q_range.as_deref().map(parse_range).transpose()?,
     };
-    let res = run_kappa(&dm, &fc3, &opts)?;
+    let res = match run_kappa_parts(&dm, &fc3, &opts)? {
+        KappaRun::Complete(r) => *r,
+        KappaRun::Partial { done, total } => {
+            println!(
+                "latdyn kappa: linewidths at {done} of {total} irreducible q-points are in {}; run again without --q-range (same --out) to finish and merge",
+                a.out.join("linewidths").display()
+            );
+            return Ok(());
+        }
+    };
     finite("gamma", res.gamma.iter().flatten().flatten().copied())?;
     finite("kappa", res.kappa.iter().flatten().copied())?;
-    std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
     let (kappa_p, kappa_c) = match &res.wigner {
         Some(w) => (w.kappa_p.clone(), w.kappa_c.clone()),
         None => (res.kappa.clone(), vec![[0.0; 6]; temperatures.len()]),

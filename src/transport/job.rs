@@ -25,6 +25,17 @@ pub struct KappaOptions {
     pub cutoff_frequency: f64,
     pub wigner: bool,
     pub progress: bool,
+    /// Folder for per-q linewidth files (resume and job splitting), with the settings key.
+    pub checkpoint: Option<(std::path::PathBuf, serde_json::Value)>,
+    /// Compute only irreducible points [start, end) (0-based, in irreducible order).
+    pub q_range: Option<(usize, usize)>,
+}
+
+/// A κ run: complete, or (with `q_range` or missing files) only some linewidths done.
+#[derive(Debug)]
+pub enum KappaRun {
+    Complete(Box<KappaResult>),
+    Partial { done: usize, total: usize },
 }
 
 /// Everything a κ run produces, per irreducible q (phono3py's kappa file content).
@@ -108,7 +119,17 @@ pub fn gamma_at(
     g
 }
 
+/// Runs to completion (no q-range); the common case for library users and tests.
 pub fn run_kappa(dm: &DynamicalMatrix, fc3: &Fc3, opts: &KappaOptions) -> Result<KappaResult> {
+    match run_kappa_parts(dm, fc3, opts)? {
+        KappaRun::Complete(r) => Ok(*r),
+        KappaRun::Partial { done, total } => Err(Error::input(format!(
+            "only {done} of {total} irreducible q-points have linewidths"
+        ))),
+    }
+}
+
+pub fn run_kappa_parts(dm: &DynamicalMatrix, fc3: &Fc3, opts: &KappaOptions) -> Result<KappaRun> {
     let prim = dm.primitive().clone();
     if opts.mesh.contains(&0) {
         return Err(Error::input(format!(
@@ -133,14 +154,54 @@ pub fn run_kappa(dm: &DynamicalMatrix, fc3: &Fc3, opts: &KappaOptions) -> Result
         delta: opts.delta,
     };
     let rec = prim.reciprocal();
-    let pb = progress_bar(ir.ir_grid_points.len() as u64, "linewidths", opts.progress);
-    let mut gamma_q = Vec::with_capacity(ir.ir_grid_points.len());
-    for &g0 in &ir.ir_grid_points {
-        gamma_q.push(gamma_at(g0, &ph, &fourier, &rotations, &lw, &rec));
-        pb.inc(1);
+    let n_ir = ir.ir_grid_points.len();
+    let (start, end) = opts.q_range.unwrap_or((0, n_ir));
+    if start >= end || end > n_ir {
+        return Err(Error::input(format!(
+            "--q-range {start}:{end}: the mesh has {n_ir} irreducible q-points (valid: 0 ≤ start < end ≤ {n_ir})"
+        )));
+    }
+    let checkpoint = opts
+        .checkpoint
+        .as_ref()
+        .map(|(dir, key)| super::checkpoint::Checkpoint::new(dir, key.clone()))
+        .transpose()?;
+    let (nt, nb) = (opts.temperatures.len(), dm.n_bands());
+    let pb = progress_bar((end - start) as u64, "linewidths", opts.progress);
+    let mut gamma_q: Vec<Option<Vec<Vec<f64>>>> = Vec::with_capacity(n_ir);
+    for (iq, &g0) in ir.ir_grid_points.iter().enumerate() {
+        let stored = match &checkpoint {
+            Some(c) => c.load(iq, g0, nt, nb)?,
+            None => None,
+        };
+        let in_range = iq >= start && iq < end;
+        gamma_q.push(match stored {
+            Some(g) => Some(g),
+            None if in_range => {
+                let g = gamma_at(g0, &ph, &fourier, &rotations, &lw, &rec);
+                if let Some(c) = &checkpoint {
+                    c.save(iq, g0, &g)?;
+                }
+                Some(g)
+            }
+            None => None,
+        });
+        if in_range {
+            pb.inc(1);
+        }
     }
     pb.finish_and_clear();
-    assemble(dm, &ir, &cart, &rotations, gamma_q, opts)
+    let done = gamma_q.iter().filter(|g| g.is_some()).count();
+    if done < n_ir {
+        return Ok(KappaRun::Partial { done, total: n_ir });
+    }
+    let gamma_q = gamma_q
+        .into_iter()
+        .map(|g| g.expect("all present"))
+        .collect();
+    Ok(KappaRun::Complete(Box::new(assemble(
+        dm, &ir, &cart, &rotations, gamma_q, opts,
+    )?)))
 }
 
 /// κ from linewidths Γ[q][T][s] at the irreducible points of `ir`.

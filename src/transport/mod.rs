@@ -1,6 +1,7 @@
 //! Thermal conductivity from linewidths: the relaxation-time particle term κ_P and the Wigner
 //! coherence term κ_C.
 
+pub mod checkpoint;
 pub mod job;
 pub mod rta;
 pub mod wigner;

@@ -1,0 +1,91 @@
+//! Per-q linewidth files of a κ run, written as each irreducible q finishes, so that a killed run
+//! resumes where it stopped and a cluster job array can split the q-points (`--q-range`): every
+//! job writes its files into the same folder and a final run without `--q-range` finds them all
+//! and only assembles κ.
+//!
+//! Layout: `DIR/linewidths/q{index}.json` = {"key", "grid_point", "gamma": [T][band]}. The key
+//! records every setting that changes Γ; a file with another key is an error, not silently reused.
+
+use crate::error::{Error, Result};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+pub struct Checkpoint {
+    dir: PathBuf,
+    key: serde_json::Value,
+}
+
+impl Checkpoint {
+    pub fn new(out: &Path, key: serde_json::Value) -> Result<Checkpoint> {
+        let dir = out.join("linewidths");
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        Ok(Checkpoint { dir, key })
+    }
+
+    fn path(&self, iq: usize) -> PathBuf {
+        self.dir.join(format!("q{iq:06}.json"))
+    }
+
+    /// Γ[T][s] of irreducible point `iq` when its file exists.
+    pub fn load(
+        &self,
+        iq: usize,
+        grid_point: usize,
+        nt: usize,
+        nb: usize,
+    ) -> Result<Option<Vec<Vec<f64>>>> {
+        let p = self.path(iq);
+        let text = match std::fs::read_to_string(&p) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(&p, e)),
+        };
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::parse(&p, e.line(), format!("not a linewidth file: {e}")))?;
+        if v["key"] != self.key {
+            return Err(Error::input(format!(
+                "{} was written by a run with other settings ({}); this run has {}. Use another --out or remove {}",
+                p.display(),
+                v["key"],
+                self.key,
+                self.dir.display()
+            )));
+        }
+        let gamma: Option<Vec<Vec<f64>>> = v["gamma"].as_array().map(|rows| {
+            rows.iter()
+                .filter_map(|r| {
+                    r.as_array()
+                        .map(|x| x.iter().filter_map(|y| y.as_f64()).collect::<Vec<f64>>())
+                })
+                .collect()
+        });
+        match gamma {
+            Some(g)
+                if v["grid_point"].as_u64() == Some(grid_point as u64)
+                    && g.len() == nt
+                    && g.iter().all(|r| r.len() == nb) =>
+            {
+                Ok(Some(g))
+            }
+            _ => Err(Error::dataset(
+                &p,
+                "gamma",
+                format!("expected grid point {grid_point} and [{nt}][{nb}] finite values"),
+            )),
+        }
+    }
+
+    /// Writes Γ of irreducible point `iq` atomically (temporary file, then rename), so a kill
+    /// never leaves a half-written file behind.
+    pub fn save(&self, iq: usize, grid_point: usize, gamma: &[Vec<f64>]) -> Result<()> {
+        crate::output::finite("gamma", gamma.iter().flatten().copied())?;
+        let p = self.path(iq);
+        let tmp = p.with_extension("json.tmp");
+        let text = serde_json::to_string(
+            &json!({"key": self.key, "grid_point": grid_point, "gamma": gamma}),
+        )
+        .map_err(|e| Error::Numerical(e.to_string()))?;
+        std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))
+    }
+}
