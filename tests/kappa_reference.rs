@@ -26,6 +26,7 @@ fn si_kappa(temps: &[f64], wigner: bool) -> KappaResult {
             progress: false,
             checkpoint: None,
             q_range: None,
+            isotope: None,
         },
     )
     .unwrap()
@@ -393,4 +394,79 @@ fn killed_and_split_runs_give_the_uninterrupted_result() {
         .unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("other settings"));
+}
+
+fn local(rel: &str) -> serde_json::Value {
+    let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel);
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// Isotope scattering (natural Si, g = 2.0070e-4) against phono3py 4.9.0 `--isotope` runs kept
+/// in tests/data (commands in their `source` field): the Gaussian run mode by mode, the
+/// tetrahedron run summed over degenerate sets (phono3py does not average Γ_iso over degenerate
+/// modes, so single members depend on its eigenvector basis), and κ with isotopes.
+#[test]
+fn si_isotope_scattering_matches_phono3py() {
+    let input = si_with("si-pbesol/fc/fc2.hdf5");
+    let (fc3, _) = latdyn::io::load_fc3(&input, &data("si-pbesol/fc/fc3.hdf5"), None).unwrap();
+    let dm = input.dynamical_matrix(false).unwrap();
+    let g = latdyn::crystal::isotopes::mass_variance("Si").unwrap();
+    assert!((g - 2.01e-4).abs() < 1e-6, "Si mass variance {g}");
+    for (file, delta, tol_kappa) in [
+        (
+            "si_pbesol_isotope_gaussian0.1_m111111.json",
+            DeltaMethod::Gaussian(0.1),
+            1e-6,
+        ),
+        (
+            "si_pbesol_isotope_m111111.json",
+            DeltaMethod::Tetrahedron,
+            2e-3,
+        ),
+    ] {
+        let r = local(file);
+        let temps = f64s(&r["temperature_K"]);
+        let res = run_kappa(
+            &dm,
+            &fc3,
+            &KappaOptions {
+                mesh: [11, 11, 11],
+                temperatures: temps.clone(),
+                delta,
+                cutoff_frequency: 0.01,
+                wigner: false,
+                progress: false,
+                checkpoint: None,
+                q_range: None,
+                // The natural composition, as phono3py's default (it prints it as 2.01e-04).
+                isotope: Some(vec![g; 2]),
+            },
+        )
+        .unwrap();
+        let iso = res.gamma_isotope.as_ref().unwrap();
+        let (mut dev, mut total) = (0.0, 0.0);
+        for (iq, freqs) in res.frequencies.iter().enumerate() {
+            let reference = f64s(&r["gamma_isotope_THz"][iq]);
+            for set in latdyn::harmonic::eigen::degenerate_sets(freqs, 1e-4) {
+                let a: f64 = set.iter().map(|&s| iso[iq][s]).sum();
+                let b: f64 = set.iter().map(|&s| reference[s]).sum();
+                dev += (a - b).abs();
+                total += b;
+            }
+        }
+        eprintln!("{file}: Γ_iso weighted deviation {:.2e}", dev / total);
+        assert!(
+            dev / total < if tol_kappa < 1e-5 { 1e-8 } else { 1e-2 },
+            "{file}"
+        );
+        check_kappa(
+            file,
+            &res.kappa,
+            &r[format!("kappa_{VOIGT}")],
+            &temps,
+            tol_kappa,
+        );
+    }
 }

@@ -2,5 +2,6 @@
 //! interaction strength, and linewidths.
 
 pub mod interaction;
+pub mod isotope;
 pub mod linewidth;
 pub mod triplets;

@@ -28,6 +28,12 @@ pub struct KappaArgs {
     /// Add the Wigner coherence term κ_C (and κ_P from the velocity operator).
     #[arg(long)]
     pub wigner: bool,
+    /// Isotope scattering with the natural isotopic composition of each element.
+    #[arg(long)]
+    pub isotope: bool,
+    /// Isotope scattering with these mass variances g instead, e.g. "Si=2.01e-4" (implies --isotope).
+    #[arg(long)]
+    pub mass_variances: Option<String>,
     /// Gaussian smearing σ (THz) instead of the tetrahedron method.
     #[arg(long)]
     pub smearing: Option<f64>,
@@ -43,6 +49,43 @@ pub struct KappaArgs {
     pub q_range: Option<String>,
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
+}
+
+/// Mass variance per primitive atom: user values per species, else the natural composition.
+fn mass_variances(a: &KappaArgs, prim: &crate::crystal::Cell) -> Result<Option<Vec<f64>>> {
+    if !a.isotope && a.mass_variances.is_none() {
+        return Ok(None);
+    }
+    let mut given = std::collections::BTreeMap::new();
+    for item in a.mass_variances.as_deref().unwrap_or("").split_whitespace() {
+        let (k, v) = item.split_once('=').ok_or_else(|| {
+            Error::input(format!(
+                "--mass-variances: expected SYMBOL=VALUE, found '{item}'"
+            ))
+        })?;
+        let v: f64 = v
+            .parse()
+            .ok()
+            .filter(|x: &f64| *x >= 0.0 && x.is_finite())
+            .ok_or_else(|| {
+                Error::input(format!(
+                    "--mass-variances: '{v}' is not a non-negative number"
+                ))
+            })?;
+        given.insert(k.to_string(), v);
+    }
+    prim.symbols
+        .iter()
+        .map(|s| match given.get(s) {
+            Some(v) => Ok(*v),
+            None => crate::crystal::isotopes::mass_variance(s).ok_or_else(|| {
+                Error::input(format!(
+                    "no natural isotopic composition for {s} (no stable isotope); give --mass-variances \"{s}=...\""
+                ))
+            }),
+        })
+        .collect::<Result<Vec<f64>>>()
+        .map(Some)
 }
 
 fn parse_range(s: &str) -> Result<(usize, usize)> {
@@ -107,6 +150,7 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
     let (fc3, fc3_asr) = crate::io::load_fc3(&input, &a.fc3, fc3_matrix)?;
     let dm = input.dynamical_matrix(!a.no_nac)?;
     std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
+    let isotope = mass_variances(a, input.primitive())?;
     let opts = KappaOptions {
         mesh,
         temperatures: temperatures.clone(),
@@ -116,6 +160,7 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
         progress,
         checkpoint: Some((a.out.clone(), run_key(a, &deck, mesh, &temperatures))),
         q_range: a.q_range.as_deref().map(parse_range).transpose()?,
+        isotope: isotope.clone(),
     };
     let res = match run_kappa_parts(&dm, &fc3, &opts)? {
         KappaRun::Complete(r) => *r,
@@ -148,6 +193,8 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             "mesh": mesh, "n_irreducible_q": res.qpoints.len(),
             "qpoints": res.qpoints, "weights": res.weights, "frequencies": res.frequencies,
             "gamma": res.gamma,
+            "gamma_isotope": res.gamma_isotope,
+            "mass_variances": isotope,
             "delta": match delta { DeltaMethod::Tetrahedron => json!("tetrahedron"), DeltaMethod::Gaussian(s) => json!({"gaussian_sigma_THz": s}) },
             "cutoff_frequency": a.cutoff_frequency,
             "fc3": {"file": a.fc3, "asr_violation_eV_per_A3": fc3_asr, "terms": fc3.terms.len()},

@@ -2,6 +2,7 @@
 //! from a unit cell with phonopy's transformation matrices, atom maps between them, and symmetry.
 
 pub mod elements;
+pub mod isotopes;
 pub mod supercell;
 pub mod symmetry;
 

@@ -112,16 +112,27 @@ impl SortedTetrahedra {
             })
     }
 
-    /// Vertex weight at ω (0 outside the range of the vertex values).
+    /// Vertex weight at ω. An ω equal to a vertex value belongs to the interval above it (as
+    /// phonopy/phono3py): this matters when ω is itself a vertex value, e.g. the isotope δ(f − f')
+    /// at q' = q or at a degenerate partner.
     pub fn weight(&self, omega: f64) -> f64 {
-        if !(omega > self.lo && omega < self.hi) {
+        if !(omega >= self.lo && omega < self.hi) {
             return 0.0;
         }
         let mut sum = 0.0;
         for (v, &ci) in self.v.iter().zip(&self.ci) {
-            let f = |n: usize, m: usize| (omega - v[m]) / (v[n] - v[m]);
-            if v[0] < omega && omega < v[1] {
-                let g = 3.0 * f(1, 0) * f(2, 0) * f(3, 0) / (omega - v[0]);
+            let f = |n: usize, m: usize| {
+                let d = v[n] - v[m];
+                if d.abs() < TETRA_EPS {
+                    0.0
+                } else {
+                    (omega - v[m]) / d
+                }
+            };
+            if omega < v[0] {
+                continue;
+            } else if omega < v[1] {
+                let g = 3.0 * f(1, 0) * f(2, 0) / (v[3] - v[0]);
                 let i = match ci {
                     0 => (f(0, 1) + f(0, 2) + f(0, 3)) / 3.0,
                     1 => f(1, 0) / 3.0,
@@ -129,8 +140,11 @@ impl SortedTetrahedra {
                     _ => f(3, 0) / 3.0,
                 };
                 sum += g * i;
-            } else if v[1] < omega && omega < v[2] {
+            } else if omega < v[2] {
                 let den = f(1, 2) * f(2, 0) + f(2, 1) * f(1, 3);
+                if den < TETRA_EPS {
+                    continue;
+                }
                 let g = 3.0 / (v[3] - v[0]) * den;
                 let i = match ci {
                     0 => (f(0, 3) + f(0, 2) * f(2, 0) * f(1, 2) / den) / 3.0,
@@ -139,8 +153,8 @@ impl SortedTetrahedra {
                     _ => (f(3, 0) + f(3, 1) * f(1, 3) * f(2, 1) / den) / 3.0,
                 };
                 sum += g * i;
-            } else if v[2] < omega && omega < v[3] {
-                let g = 3.0 * f(0, 3) * f(1, 3) * f(2, 3) / (v[3] - omega);
+            } else if omega < v[3] {
+                let g = 3.0 * f(1, 3) * f(2, 3) / (v[3] - v[0]);
                 let i = match ci {
                     0 => f(0, 3) / 3.0,
                     1 => f(1, 3) / 3.0,
@@ -153,6 +167,9 @@ impl SortedTetrahedra {
         sum / 6.0
     }
 }
+
+/// Vertex values closer than this (THz) are treated as equal.
+const TETRA_EPS: f64 = 1e-10;
 
 /// Sorts four values ascending with a five-comparator network and returns the first position
 /// holding the centre (first) value.

@@ -70,6 +70,13 @@ pub fn write_kappa_hdf5(path: &Path, r: &KappaResult) -> Result<()> {
         r.gamma.iter().flatten().flatten().copied().collect(),
         &[nt, nq, nb],
     );
+    if let Some(iso) = &r.gamma_isotope {
+        put(
+            "gamma_isotope",
+            iso.iter().flatten().copied().collect(),
+            &[nq, nb],
+        );
+    }
     let kappa_total: Vec<[f64; 6]> = match &r.wigner {
         Some(w) => (0..r.temperatures.len())
             .map(|it| std::array::from_fn(|c| w.kappa_p[it][c] + w.kappa_c[it][c]))

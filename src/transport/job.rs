@@ -29,6 +29,8 @@ pub struct KappaOptions {
     pub checkpoint: Option<(std::path::PathBuf, serde_json::Value)>,
     /// Compute only irreducible points [start, end) (0-based, in irreducible order).
     pub q_range: Option<(usize, usize)>,
+    /// Isotope scattering with these mass variances per primitive atom.
+    pub isotope: Option<Vec<f64>>,
 }
 
 /// A κ run: complete, or (with `q_range` or missing files) only some linewidths done.
@@ -53,8 +55,10 @@ pub struct KappaResult {
     pub gv_by_gv: Vec<Vec<[f64; 6]>>,
     /// [T][q][s] eV/K.
     pub heat_capacity: Vec<Vec<Vec<f64>>>,
-    /// [T][q][s] THz (degenerate modes averaged).
+    /// [T][q][s] THz, three-phonon (degenerate modes averaged).
     pub gamma: Vec<Vec<Vec<f64>>>,
+    /// [q][s] THz, isotope scattering, when asked for.
+    pub gamma_isotope: Option<Vec<Vec<f64>>>,
     /// [T][6] and [T][q][s][6], W/(m·K).
     pub kappa: Vec<[f64; 6]>,
     pub mode_kappa: Vec<Vec<Vec<[f64; 6]>>>,
@@ -199,8 +203,23 @@ pub fn run_kappa_parts(dm: &DynamicalMatrix, fc3: &Fc3, opts: &KappaOptions) -> 
         .into_iter()
         .map(|g| g.expect("all present"))
         .collect();
+    let gamma_iso = opts.isotope.as_ref().map(|g| {
+        ir.ir_grid_points
+            .iter()
+            .map(|&g0| {
+                crate::anharmonic::isotope::isotope_gamma_at(
+                    g0,
+                    &ph,
+                    g,
+                    opts.delta,
+                    opts.cutoff_frequency,
+                    &rec,
+                )
+            })
+            .collect()
+    });
     Ok(KappaRun::Complete(Box::new(assemble(
-        dm, &ir, &cart, &rotations, gamma_q, opts,
+        dm, &ir, &cart, &rotations, gamma_q, gamma_iso, opts,
     )?)))
 }
 
@@ -211,6 +230,7 @@ pub fn assemble(
     cart: &[crate::linalg::Mat3],
     rotations: &[[[i32; 3]; 3]],
     gamma_q: Vec<Vec<Vec<f64>>>,
+    gamma_iso: Option<Vec<Vec<f64>>>,
     opts: &KappaOptions,
 ) -> Result<KappaResult> {
     let prim = dm.primitive();
@@ -236,6 +256,7 @@ pub fn assemble(
         gamma: (0..nt)
             .map(|it| gamma_q.iter().map(|g| g[it].clone()).collect())
             .collect(),
+        gamma_isotope: gamma_iso.clone(),
         kappa: vec![[0.0; 6]; nt],
         mode_kappa: vec![vec![]; nt],
         wigner: None,
@@ -282,7 +303,16 @@ pub fn assemble(
                     }
                 })
                 .collect();
-            let g = &gamma_q[iq][it];
+            // Matthiessen: the scattering rates add.
+            let g: Vec<f64> = match &gamma_iso {
+                Some(iso) => gamma_q[iq][it]
+                    .iter()
+                    .zip(&iso[iq])
+                    .map(|(a, b)| a + b)
+                    .collect(),
+                None => gamma_q[iq][it].clone(),
+            };
+            let g = &g;
             let mk = rta::mode_kappa(&p.frequencies, &cv, &gvgv, g, opts.cutoff_frequency, unit);
             for m in &mk {
                 for c in 0..6 {
