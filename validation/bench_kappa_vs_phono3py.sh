@@ -1,23 +1,34 @@
 #!/usr/bin/env bash
 # Side-by-side wall time and peak memory of `latdyn kappa` and `phono3py-load` on the same machine
-# and thread count: Si-PBEsol (shared/data/si-pbesol), RTA with the tetrahedron method, 300 K.
+# and thread count, RTA with the tetrahedron method at 300 K:
+#   Si-PBEsol (shared/data/si-pbesol), mesh N×N×N (default 19), and
+#   AlN-LDA (shared/data/aln-lda: fc3 3×3×2, fc2 5×5×3, BORN), mesh 12×12×8.
 # Installs phonopy + phono3py into validation/venv with pip.
-# Usage: validation/bench_kappa_vs_phono3py.sh [threads] [mesh]   (defaults: 2, 19)
+# Usage: validation/bench_kappa_vs_phono3py.sh [threads] [si_mesh]   (defaults: 2, 19)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T=${1:-2}
 N=${2:-19}
-D=$(cd ../shared/data/si-pbesol && pwd)
+root=$(pwd)
 [ -x validation/venv/bin/phono3py-load ] || { python3 -m venv validation/venv && validation/venv/bin/pip install -q phonopy phono3py h5py; }
 cargo build --release --quiet
 export OMP_NUM_THREADS=$T RAYON_NUM_THREADS=$T
-work=$(mktemp -d)
-cp "$D/inputs/phono3py_disp.yaml" "$D/fc/fc2.hdf5" "$D/fc/fc3.hdf5" "$work/"
-echo "Si ${N}x${N}x${N}, 300 K, RTA, tetrahedron, $T threads; phono3py $(validation/venv/bin/python -c 'import phono3py; print(phono3py.__version__)')"
-( cd "$work" && /usr/bin/time -f "phono3py: %e s wall, %M kB peak" "$OLDPWD/validation/venv/bin/phono3py-load" phono3py_disp.yaml \
-    --mesh $N $N $N --br --ts 300 > phono3py.log ) 2>&1 | tail -1
-grep -A1 "^#  *T(K)" "$work/phono3py.log" | tail -1 | sed 's/^/  phono3py κ: /' || true
-/usr/bin/time -f "latdyn:   %e s wall, %M kB peak" ./target/release/latdyn --quiet --threads "$T" kappa \
-    --cell "$D/inputs/phono3py_disp.yaml" --fc2 "$D/fc/fc2.hdf5" --fc3 "$D/fc/fc3.hdf5" \
-    --mesh "$N $N $N" --temperatures 300 --out "$work/latdyn" 2>&1 | grep -E "T =|latdyn:"
-rm -rf "$work"
+echo "phono3py $(validation/venv/bin/python -c 'import phono3py; print(phono3py.__version__)'), $T threads"
+bench() { # name yaml mesh files...
+  local name=$1 yaml=$2 mesh=$3; shift 3
+  local work; work=$(mktemp -d)
+  cp "$@" "$work/"
+  echo "== $name, mesh $mesh"
+  ( cd "$work" && /usr/bin/time -f "  phono3py: %e s wall, %M kB peak" "$root/validation/venv/bin/phono3py-load" \
+      "$(basename "$yaml")" --mesh $mesh --br --ts 300 > phono3py.log ) 2>&1 | tail -1
+  grep -A1 "^#  *T(K)" "$work/phono3py.log" | tail -1 | sed 's/^/  phono3py κ (xx yy zz yz xz xy): /'
+  local born=(); [ -f "$work/BORN" ] && born=(--born "$work/BORN")
+  /usr/bin/time -f "  latdyn:   %e s wall, %M kB peak" ./target/release/latdyn --quiet --threads "$T" kappa \
+      --cell "$work/$(basename "$yaml")" --fc2 "$work/fc2.hdf5" --fc3 "$work/fc3.hdf5" "${born[@]}" \
+      --mesh "$mesh" --temperatures 300 --out "$work/latdyn" 2>&1 | grep -E "T =|latdyn:" | sed 's/^  T/  latdyn κ at T/'
+  rm -rf "$work"
+}
+S=../shared/data/si-pbesol
+bench "Si-PBEsol" $S/inputs/phono3py_disp.yaml "$N $N $N" $S/inputs/phono3py_disp.yaml $S/fc/fc2.hdf5 $S/fc/fc3.hdf5
+A=../shared/data/aln-lda
+bench "AlN-LDA (NAC)" $A/phono3py_disp_dimfc2.yaml "12 12 8" $A/phono3py_disp_dimfc2.yaml $A/fc2.hdf5 $A/fc3.hdf5 $A/BORN

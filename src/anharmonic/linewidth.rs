@@ -101,6 +101,14 @@ pub fn linewidths_at(
                     v2,
                 );
                 let (f1, f2) = (ph.freqs(g1), ph.freqs(g2));
+                // Bose occupations of q' and q'' bands, once per triplet.
+                let occ = |f: &[f64]| -> Vec<f64> {
+                    opts.temperatures
+                        .iter()
+                        .flat_map(|&t| f.iter().map(move |&x| bose(x, t)))
+                        .collect()
+                };
+                let (occ1, occ2) = (occ(f1), occ(f2));
                 average_degenerate(v2, nb, [f0, f1, f2]);
                 // Frequencies at the tetrahedron vertices around q' (and opposite around q'').
                 let (v1, v2f): (Vec<[usize; 4]>, Vec<[usize; 4]>) = match opts.delta {
@@ -115,6 +123,23 @@ pub fn linewidths_at(
                         .unzip(),
                     DeltaMethod::Gaussian(_) => (vec![], vec![]),
                 };
+                // Band frequencies at the tetrahedron vertices, gathered once per triplet.
+                let gather = |verts: &[[usize; 4]], band: usize| -> [[f64; 4]; 24] {
+                    let mut out = [[0.0; 4]; 24];
+                    for (o, a) in out.iter_mut().zip(verts) {
+                        for v in 0..4 {
+                            o[v] = ph.frequencies[a[v] * nb + band];
+                        }
+                    }
+                    out
+                };
+                let (xv, yv): (Vec<[[f64; 4]; 24]>, Vec<[[f64; 4]; 24]>) = match opts.delta {
+                    DeltaMethod::Tetrahedron => (
+                        (0..nb).map(|j| gather(&v1, j)).collect(),
+                        (0..nb).map(|k| gather(&v2f, k)).collect(),
+                    ),
+                    DeltaMethod::Gaussian(_) => (vec![], vec![]),
+                };
                 for j in 0..nb {
                     if f1[j] <= cut {
                         continue;
@@ -126,10 +151,9 @@ pub fn linewidths_at(
                         // Tetrahedron vertex values of f'+f'', −f'+f'', f'−f'' (built once per pair).
                         let mut t = [[[0.0; 4]; 24]; 3];
                         if opts.delta == DeltaMethod::Tetrahedron {
-                            for (it, (a, b)) in v1.iter().zip(&v2f).enumerate() {
+                            for it in 0..24 {
                                 for v in 0..4 {
-                                    let x = ph.frequencies[a[v] * nb + j];
-                                    let y = ph.frequencies[b[v] * nb + k];
+                                    let (x, y) = (xv[j][it][v], yv[k][it][v]);
                                     t[0][it][v] = x + y;
                                     t[1][it][v] = -x + y;
                                     t[2][it][v] = x - y;
@@ -175,8 +199,8 @@ pub fn linewidths_at(
                             }
                             let amp = w as f64 * THREE_PHONON_GAMMA * v2[(s0 * nb + j) * nb + k]
                                 / (f0[s0] * f1[j] * f2[k] * n);
-                            for (it, &t) in opts.temperatures.iter().enumerate() {
-                                let (n1, n2) = (bose(f1[j], t), bose(f2[k], t));
+                            for it in 0..nt {
+                                let (n1, n2) = (occ1[it * nb + j], occ2[it * nb + k]);
                                 out[it * nb + s0] +=
                                     amp * ((n1 + n2 + 1.0) * g[0] + (n1 - n2) * (g[1] - g[2]));
                             }
