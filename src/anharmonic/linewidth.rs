@@ -51,6 +51,9 @@ pub struct LinewidthOptions {
     pub delta: DeltaMethod,
 }
 
+/// One band's values at the 4 vertices of the 24 tetrahedra around a grid point.
+type TetValues = [[f64; 4]; 24];
+
 /// The 24 tetrahedra around q' as grid offsets (centre first), from harmonic::dos.
 pub type Tetrahedra = [[[i32; 3]; 4]; 24];
 
@@ -124,7 +127,7 @@ pub fn linewidths_at(
                     DeltaMethod::Gaussian(_) => (vec![], vec![]),
                 };
                 // Band frequencies at the tetrahedron vertices, gathered once per triplet.
-                let gather = |verts: &[[usize; 4]], band: usize| -> [[f64; 4]; 24] {
+                let gather = |verts: &[[usize; 4]], band: usize| -> TetValues {
                     let mut out = [[0.0; 4]; 24];
                     for (o, a) in out.iter_mut().zip(verts) {
                         for v in 0..4 {
@@ -133,7 +136,7 @@ pub fn linewidths_at(
                     }
                     out
                 };
-                let (xv, yv): (Vec<[[f64; 4]; 24]>, Vec<[[f64; 4]; 24]>) = match opts.delta {
+                let (xv, yv): (Vec<TetValues>, Vec<TetValues>) = match opts.delta {
                     DeltaMethod::Tetrahedron => (
                         (0..nb).map(|j| gather(&v1, j)).collect(),
                         (0..nb).map(|k| gather(&v2f, k)).collect(),
