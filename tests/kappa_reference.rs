@@ -206,6 +206,23 @@ fn kappa_command_writes_phono3py_layout_and_json() {
         }
         assert!(c[0] > 0.0 && p[0] > 10.0 * c[0]);
     }
+    // Spectral decompositions add up to the totals (isotropic averages).
+    let sp: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(outputs[0].join("kappa_spectral.json")).unwrap(),
+    )
+    .unwrap();
+    for it in 0..2 {
+        let d = &sp["temperatures"][it];
+        let (p, c) = (f64s(&k["kappa_p"][it]), f64s(&k["kappa_c"][it]));
+        let (p_iso, c_iso) = ((p[0] + p[1] + p[2]) / 3.0, (c[0] + c[1] + c[2]) / 3.0);
+        let last = |key: &str| *f64s(&d[key]).last().unwrap();
+        assert!((last("kappa_p_cumulative") - p_iso).abs() < 1e-10 * p_iso);
+        assert!((last("kappa_c_cumulative") - c_iso).abs() < 1e-10 * c_iso);
+        assert!((last("kappa_p_cumulative_mfp") - p_iso).abs() < 1e-10 * p_iso);
+        let share: f64 = f64s(&d["regimes"]["kappa_share"]).iter().sum();
+        assert!((share - 1.0).abs() < 1e-12);
+    }
+    assert!(outputs[0].join("lifetimes_300K.svg").is_file());
     // Identical results with 1 and 2 threads.
     let a = std::fs::read_to_string(outputs[0].join("kappa.json")).unwrap();
     let b = std::fs::read_to_string(outputs[1].join("kappa.json")).unwrap();

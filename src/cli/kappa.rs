@@ -43,6 +43,12 @@ pub struct KappaArgs {
     /// Switch the non-analytic correction off.
     #[arg(long)]
     pub no_nac: bool,
+    /// No SVG/PNG plots.
+    #[arg(long)]
+    pub no_plots: bool,
+    /// Bin width (THz) of the spectral κ.
+    #[arg(long, default_value_t = 0.1)]
+    pub spectral_bin: f64,
     /// Compute only irreducible q-points START:END (0-based, END excluded) and stop; run again
     /// without it (same --out) to merge. For cluster job arrays.
     #[arg(long)]
@@ -205,8 +211,9 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             "wall_time_s": t0.elapsed().as_secs_f64(),
         }),
     )?;
+    write_decompositions(a, &res)?;
     println!(
-        "latdyn kappa: {} , mesh {:?} ({} irreducible q), fc3 {} terms (ASR violation {:.1e} eV/Å³)",
+        "latdyn kappa: {}, mesh {:?} ({} irreducible q), fc3 {} terms (ASR violation {:.1e} eV/Å³)",
         input.primitive().formula(),
         mesh,
         res.qpoints.len(),
@@ -230,5 +237,95 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
         h5.display(),
         t0.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// kappa_spectral.json (spectral and cumulative κ, κ vs mean free path, lifetimes and regimes
+/// per temperature) and, unless --no-plots, the cumulative-κ and lifetime plots.
+fn write_decompositions(a: &KappaArgs, res: &crate::transport::job::KappaResult) -> Result<()> {
+    use crate::output::plots::{XyPlot, plot_xy};
+    use crate::transport::spectral::decompose;
+    if !(a.spectral_bin > 0.0 && a.spectral_bin.is_finite()) {
+        return Err(Error::input(format!(
+            "--spectral-bin: expected a positive width in THz, found {}",
+            a.spectral_bin
+        )));
+    }
+    let parts: Vec<_> = (0..res.temperatures.len())
+        .map(|it| decompose(res, it, a.spectral_bin, a.cutoff_frequency))
+        .collect();
+    write_json(
+        &a.out.join("kappa_spectral.json"),
+        &json!({"temperatures": parts, "units": {"frequency": "THz", "kappa_spectral": "W/(m K THz)",
+                "kappa_cumulative": "W/(m K)", "mean_free_path": "angstrom", "lifetime": "ps",
+                "regime": "0 particle-like, 1 wave-like, 2 overdamped, 3 not classified"},
+                "note": "isotropic averages (xx+yy+zz)/3; κ_C pairs at their mean frequency"}),
+    )?;
+    if a.no_plots {
+        return Ok(());
+    }
+    for p in &parts {
+        let t = p.temperature;
+        let f = &p.frequency;
+        let mut lines = vec![(
+            "κ_P cumulative".to_string(),
+            f.iter()
+                .zip(&p.kappa_p_cumulative)
+                .map(|(x, y)| (*x, *y))
+                .collect(),
+        )];
+        if res.wigner.is_some() {
+            lines.push((
+                "κ_C cumulative".to_string(),
+                f.iter()
+                    .zip(&p.kappa_c_cumulative)
+                    .map(|(x, y)| (*x, *y))
+                    .collect(),
+            ));
+        }
+        plot_xy(
+            &a.out.join(format!("kappa_cumulative_{t}K")),
+            &XyPlot {
+                x_label: "Frequency (THz)".into(),
+                y_label: "Cumulative κ (W/m·K)".into(),
+                markers: vec![],
+                lines,
+            },
+        )?;
+        let markers: Vec<(f64, f64)> = res
+            .frequencies
+            .iter()
+            .zip(&p.lifetime)
+            .flat_map(|(fs, ts)| {
+                fs.iter()
+                    .zip(ts)
+                    .filter(|(_, t)| **t > 0.0)
+                    .map(|(f, t)| (*f, t.log10()))
+            })
+            .collect();
+        let fmax = f.last().copied().unwrap_or(1.0);
+        let ir: Vec<(f64, f64)> = (1..=200)
+            .map(|i| fmax * i as f64 / 200.0)
+            .map(|x| (x, (1.0 / (2.0 * std::f64::consts::PI * x)).log10()))
+            .collect();
+        plot_xy(
+            &a.out.join(format!("lifetimes_{t}K")),
+            &XyPlot {
+                x_label: "Frequency (THz)".into(),
+                y_label: "log10 lifetime (ps)".into(),
+                markers: vec![("τ = 1/(4πΓ)".into(), markers)],
+                lines: vec![
+                    (
+                        "Wigner limit".into(),
+                        vec![
+                            (0.0, p.wigner_limit_ps.log10()),
+                            (fmax, p.wigner_limit_ps.log10()),
+                        ],
+                    ),
+                    ("Ioffe–Regel limit".into(), ir),
+                ],
+            },
+        )?;
+    }
     Ok(())
 }

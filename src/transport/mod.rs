@@ -4,4 +4,5 @@
 pub mod checkpoint;
 pub mod job;
 pub mod rta;
+pub mod spectral;
 pub mod wigner;
