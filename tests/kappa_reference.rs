@@ -11,7 +11,8 @@ const VOIGT: &str = "Wm-1K-1_voigt_xx_yy_zz_yz_xz_xy";
 
 fn si_kappa(temps: &[f64], wigner: bool) -> KappaResult {
     let input = si_with("si-pbesol/fc/fc2.hdf5");
-    let (fc3, asr) = latdyn::io::load_fc3(&input, &data("si-pbesol/fc/fc3.hdf5"), None).unwrap();
+    let (fc3, asr) =
+        latdyn::io::load_fc3(&input, &data("si-pbesol/fc/fc3.hdf5"), None, None).unwrap();
     assert!(asr < 1e-10, "fc3 ASR violation {asr}");
     let dm = input.dynamical_matrix(false).unwrap();
     run_kappa(
@@ -427,7 +428,8 @@ fn local(rel: &str) -> serde_json::Value {
 #[test]
 fn si_isotope_scattering_matches_phono3py() {
     let input = si_with("si-pbesol/fc/fc2.hdf5");
-    let (fc3, _) = latdyn::io::load_fc3(&input, &data("si-pbesol/fc/fc3.hdf5"), None).unwrap();
+    let (fc3, _) =
+        latdyn::io::load_fc3(&input, &data("si-pbesol/fc/fc3.hdf5"), None, None).unwrap();
     let dm = input.dynamical_matrix(false).unwrap();
     let g = latdyn::crystal::isotopes::mass_variance("Si").unwrap();
     assert!((g - 2.01e-4).abs() < 1e-6, "Si mass variance {g}");

@@ -34,6 +34,18 @@ pub fn isotope_gamma_at(
         for j in 0..nb {
             // δ weights of band j around q' at every band of q.
             let weights: Vec<f64> = match delta {
+                DeltaMethod::Adaptive(scale) => {
+                    // FourPhonon's isotope broadening: σ from the partner's velocity.
+                    let sw = super::linewidth::adaptive_sigma(
+                        &ph.velocities[g1 * nb + j],
+                        &ph.reciprocal_2pi,
+                        mesh.n,
+                        scale,
+                    );
+                    f0.iter()
+                        .map(|&f| super::linewidth::fourphonon_delta(f - f1[j], sw))
+                        .collect()
+                }
                 DeltaMethod::Gaussian(sigma) => f0
                     .iter()
                     .map(|&f| {

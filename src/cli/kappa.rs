@@ -16,9 +16,13 @@ use std::path::PathBuf;
 pub struct KappaArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// fc3: phono3py/hiPhive fc3.hdf5 (full or compact).
+    /// fc3: phono3py/hiPhive fc3.hdf5 (full or compact) or ShengBTE FORCE_CONSTANTS_3RD.
     #[arg(long)]
     pub fc3: PathBuf,
+    /// The cell FORCE_CONSTANTS_3RD's atom indices refer to (CONTROL or POSCAR), when it is not
+    /// --cell's primitive cell.
+    #[arg(long)]
+    pub fc3_cell: Option<PathBuf>,
     /// fc3 supercell "2 2 2" or 9 integers, when --cell is not a phono3py yaml (default: the fc2 one).
     #[arg(long)]
     pub fc3_supercell: Option<String>,
@@ -37,6 +41,9 @@ pub struct KappaArgs {
     /// Gaussian smearing σ (THz) instead of the tetrahedron method.
     #[arg(long)]
     pub smearing: Option<f64>,
+    /// ShengBTE/FourPhonon adaptive smearing with this scalebroad (e.g. 1.0).
+    #[arg(long, conflicts_with = "smearing")]
+    pub adaptive_smearing: Option<f64>,
     /// Modes at or below this frequency (THz) are left out.
     #[arg(long, default_value_t = 0.01)]
     pub cutoff_frequency: f64,
@@ -119,7 +126,7 @@ fn run_key(
     let abs = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     json!({
         "mesh": mesh, "temperatures": temperatures, "smearing": a.smearing,
-        "cutoff_frequency": a.cutoff_frequency, "nac": !a.no_nac,
+        "cutoff_frequency": a.cutoff_frequency, "nac": !a.no_nac, "adaptive": a.adaptive_smearing,
         "cell": abs(&deck.cell), "fc2": abs(&deck.fc2), "fc2_bytes": size(&deck.fc2),
         "fc3": abs(&a.fc3), "fc3_bytes": size(&a.fc3), "masses": deck.masses,
     })
@@ -138,14 +145,22 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             a.temperatures
         )));
     }
-    let delta = match a.smearing {
-        None => DeltaMethod::Tetrahedron,
-        Some(s) if s > 0.0 && s.is_finite() => DeltaMethod::Gaussian(s),
-        Some(s) => {
+    let delta = match (a.smearing, a.adaptive_smearing) {
+        (_, Some(s)) if s > 0.0 && s.is_finite() => DeltaMethod::Adaptive(s),
+        (_, Some(s)) => {
             return Err(Error::input(format!(
-                "--smearing: σ must be a positive number of THz, found {s}"
+                "--adaptive-smearing: scalebroad must be positive, found {s}"
             )));
         }
+        (s, None) => match s {
+            None => DeltaMethod::Tetrahedron,
+            Some(s) if s > 0.0 && s.is_finite() => DeltaMethod::Gaussian(s),
+            Some(s) => {
+                return Err(Error::input(format!(
+                    "--smearing: σ must be a positive number of THz, found {s}"
+                )));
+            }
+        },
     };
     let input = crate::workflow::load(&deck)?;
     let fc3_matrix = a
@@ -153,7 +168,7 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
         .as_deref()
         .map(|s| crate::config::parse_supercell(&numbers(s, "--fc3-supercell")?))
         .transpose()?;
-    let (fc3, fc3_asr) = crate::io::load_fc3(&input, &a.fc3, fc3_matrix)?;
+    let (fc3, fc3_asr) = crate::io::load_fc3(&input, &a.fc3, fc3_matrix, a.fc3_cell.as_deref())?;
     let dm = input.dynamical_matrix(!a.no_nac)?;
     std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
     let isotope = mass_variances(a, input.primitive())?;
@@ -201,7 +216,7 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             "gamma": res.gamma,
             "gamma_isotope": res.gamma_isotope,
             "mass_variances": isotope,
-            "delta": match delta { DeltaMethod::Tetrahedron => json!("tetrahedron"), DeltaMethod::Gaussian(s) => json!({"gaussian_sigma_THz": s}) },
+            "delta": match delta { DeltaMethod::Tetrahedron => json!("tetrahedron"), DeltaMethod::Gaussian(s) => json!({"gaussian_sigma_THz": s}), DeltaMethod::Adaptive(s) => json!({"adaptive_scalebroad": s}) },
             "cutoff_frequency": a.cutoff_frequency,
             "fc3": {"file": a.fc3, "asr_violation_eV_per_A3": fc3_asr, "terms": fc3.terms.len()},
             "nac": dm.has_nac(),

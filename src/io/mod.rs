@@ -8,6 +8,7 @@ pub mod phonopy_fc;
 pub mod phonopy_yaml;
 pub mod poscar;
 pub mod shengbte_control;
+pub mod shengbte_fc3;
 pub mod tdep;
 pub mod text;
 
@@ -290,16 +291,33 @@ impl HarmonicInput {
     }
 }
 
-/// Reads third-order force constants for an already loaded harmonic input and unfolds them to
-/// the canonical triplet list. The fc3 supercell is the yaml's `supercell_matrix` (phono3py keeps
-/// fc2 in `phonon_supercell_matrix` when it differs), else `supercell_matrix`, else the fc2
-/// supercell. Returns the list and the ASR violation of the array as read (eV/Å³).
+/// Reads third-order force constants for an already loaded harmonic input into the canonical
+/// triplet list: phono3py/hiPhive fc3.hdf5 or ShengBTE FORCE_CONSTANTS_3RD (detected from the
+/// content). For HDF5 the fc3 supercell is the yaml's `supercell_matrix` (phono3py keeps fc2 in
+/// `phonon_supercell_matrix` when it differs), else `supercell_matrix`, else the fc2 supercell.
+/// For ShengBTE, `sheng_cell` is the cell its atom indices refer to (CONTROL or POSCAR; default:
+/// the primitive cell). Returns the list and the ASR violation (eV/Å³).
 pub fn load_fc3(
     input: &HarmonicInput,
     fc3_path: &Path,
     supercell_matrix: Option<[[i32; 3]; 3]>,
+    sheng_cell: Option<&Path>,
 ) -> Result<(crate::fc::fc3::Fc3, f64)> {
     let structure = &input.structure;
+    if Fc2Format::detect(fc3_path)? != Fc2Format::Hdf5 {
+        let prim = &structure.primitive;
+        let cell = match sheng_cell {
+            Some(p) if shengbte_control::is_control(p) => shengbte_control::read_control(p)?.cell,
+            Some(p) => poscar::read_poscar(p)?,
+            None if shengbte_control::is_control(&input.cell_path) => {
+                shengbte_control::read_control(&input.cell_path)?.cell
+            }
+            None => prim.clone(),
+        };
+        let fc3 = shengbte_fc3::read_fc3_shengbte(fc3_path, &cell, prim)?;
+        let asr = fc3_list_asr(&fc3);
+        return Ok((fc3, asr));
+    }
     let (m, explicit) = match supercell_matrix {
         Some(m) => (m, None),
         None if is_yaml(&input.cell_path) => {
@@ -346,4 +364,17 @@ pub fn load_fc3(
     let fc3 = crate::fc::fc3::Fc3::from_array(prim, &supercell, &array)
         .map_err(|e| Error::input(format!("{}: {e}", fc3_path.display())))?;
     Ok((fc3, asr))
+}
+
+/// Largest |Σ_{κ'', R''} Φ_αβγ(0κ, R'κ', R''κ'')| over (κ, κ', R') (eV/Å³) of a triplet list.
+fn fc3_list_asr(fc3: &crate::fc::fc3::Fc3) -> f64 {
+    let mut sums: std::collections::BTreeMap<(usize, usize, [i32; 3]), [f64; 27]> =
+        Default::default();
+    for t in &fc3.terms {
+        let s = sums.entry((t.i, t.j, t.cell_j)).or_insert([0.0; 27]);
+        for (a, b) in s.iter_mut().zip(&t.phi) {
+            *a += b;
+        }
+    }
+    sums.values().flatten().fold(0.0, |w, x| w.max(x.abs()))
 }

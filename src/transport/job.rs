@@ -76,28 +76,42 @@ pub struct WignerKappa {
     pub mode_kappa_c: Vec<Vec<Vec<Vec<[f64; 6]>>>>,
 }
 
-/// Phonons (frequencies and eigenvectors) at every point of the mesh.
-pub fn mesh_phonons(dm: &DynamicalMatrix, mesh: &Mesh, progress: bool) -> Result<MeshPhonons> {
+/// Phonons (frequencies and eigenvectors, and symmetrized group velocities when `rotations` is
+/// given) at every point of the mesh.
+pub fn mesh_phonons(
+    dm: &DynamicalMatrix,
+    mesh: &Mesh,
+    progress: bool,
+    rotations: Option<&[[[i32; 3]; 3]]>,
+) -> Result<MeshPhonons> {
     let qpoints = mesh.all_qpoints();
     let solved = solve_points(
         dm,
         &qpoints,
         &SolveOptions {
             eigenvectors: true,
+            group_velocities: rotations.is_some(),
+            rotations: rotations.map(|r| r.to_vec()).unwrap_or_default(),
             progress,
             ..Default::default()
         },
     )?;
+    let rec = dm.primitive().reciprocal();
     let nb = dm.n_bands();
     Ok(MeshPhonons {
         mesh: mesh.clone(),
         qpoints,
         nb,
         frequencies: solved.iter().flat_map(|p| p.frequencies.clone()).collect(),
+        velocities: solved
+            .iter()
+            .flat_map(|p| p.group_velocities.clone().unwrap_or_default())
+            .collect(),
         eigenvectors: solved
             .into_iter()
             .flat_map(|p| p.eigenvectors.expect("requested"))
             .collect(),
+        reciprocal_2pi: rec.map(|r| r.map(|x| std::f64::consts::TAU * x)),
     })
 }
 
@@ -150,7 +164,12 @@ pub fn run_kappa_parts(dm: &DynamicalMatrix, fc3: &Fc3, opts: &KappaOptions) -> 
         .collect();
     let mesh = Mesh::gamma_centered(opts.mesh);
     let ir: IrreducibleMesh = mesh.irreducible(&rotations);
-    let ph = mesh_phonons(dm, &mesh, opts.progress)?;
+    let ph = mesh_phonons(
+        dm,
+        &mesh,
+        opts.progress,
+        opts.delta.needs_velocities().then_some(&rotations[..]),
+    )?;
     let fourier = Fc3Fourier::new(&prim, fc3);
     let lw = LinewidthOptions {
         temperatures: opts.temperatures.clone(),

@@ -1,0 +1,134 @@
+//! ShengBTE FORCE_CONSTANTS_3RD (thirdorder, hiPhive, FourPhonon; formats.md §6.3): a list of
+//! blocks (R_j, R_k Cartesian lattice vectors in Å, 1-based atoms i j k of the ShengBTE cell,
+//! 27 lines "a b c Φ" with c fastest) read into the canonical triplet list. The list is used as
+//! it is: it already names the lattice vectors, so no image sharing is involved.
+
+use super::text::TextFile;
+use crate::crystal::Cell;
+use crate::error::{Error, Result};
+use crate::fc::fc3::{Fc3, Triplet};
+use crate::linalg;
+use std::path::Path;
+
+/// Reads the file for the ShengBTE cell `sheng` and expresses it on `prim` (the primitive cell
+/// latdyn works with): atoms are matched by position, and lattice vectors shifted accordingly.
+pub fn read_fc3_shengbte(path: &Path, sheng: &Cell, prim: &Cell) -> Result<Fc3> {
+    let map =
+        match_atoms(sheng, prim).map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
+    let mut f = TextFile::read(path)?;
+    let n_blocks = f.next_count("the number of blocks")?;
+    let inv = linalg::inverse(&sheng.lattice).expect("validated lattice");
+    let mut terms = Vec::with_capacity(n_blocks);
+    for b in 0..n_blocks {
+        let what = format!("block {} of {n_blocks}", b + 1);
+        f.next_count(&format!("the index of {what}"))?;
+        let mut cells = [[0i32; 3]; 2];
+        for c in cells.iter_mut() {
+            let line = f.line_number();
+            let r = f.next_f64s(3, &format!("a lattice vector (3 numbers, Å) of {what}"))?;
+            let x = linalg::vec_mat(&[r[0], r[1], r[2]], &inv);
+            for k in 0..3 {
+                if (x[k] - x[k].round()).abs() > 1e-4 {
+                    return Err(f.err(
+                        line,
+                        format!("{what}: {r:?} Å is not a lattice vector of the ShengBTE cell (fractional {x:?})"),
+                    ));
+                }
+                c[k] = x[k].round() as i32;
+            }
+        }
+        let line = f.line_number();
+        let atoms = f.next_f64s(3, &format!("the three atom indices of {what}"))?;
+        let mut idx = [0usize; 3];
+        for (k, a) in atoms.iter().enumerate() {
+            if a.fract() != 0.0 || *a < 1.0 || *a as usize > sheng.n_atoms() {
+                return Err(f.err(
+                    line,
+                    format!("{what}: atom index {a} is not in 1..{}", sheng.n_atoms()),
+                ));
+            }
+            idx[k] = *a as usize - 1;
+        }
+        let mut phi = [0.0; 27];
+        for (n, p) in phi.iter_mut().enumerate() {
+            let line = f.line_number();
+            let v = f.next_f64s(
+                4,
+                &format!("line {} of 27 (\"a b c value\") of {what}", n + 1),
+            )?;
+            let expect = [
+                (n / 9 + 1) as f64,
+                (n / 3 % 3 + 1) as f64,
+                (n % 3 + 1) as f64,
+            ];
+            if v[..3] != expect {
+                return Err(f.err(
+                    line,
+                    format!("{what}: expected indices {expect:?}, found {:?}", &v[..3]),
+                ));
+            }
+            *p = v[3];
+        }
+        // Positions in the latdyn cell: ShengBTE atom a at cell R is latdyn atom map[a].0 at
+        // cell R·(L_sheng → L_prim) + map[a].1.
+        let to_prim = |a: usize, c: [i32; 3]| -> [i32; 3] {
+            let x = linalg::vec_mat(&c.map(f64::from), &sheng.lattice);
+            let y = linalg::vec_mat(&x, &linalg::inverse(&prim.lattice).expect("validated"));
+            std::array::from_fn(|k| y[k].round() as i32 + map[a].1[k])
+        };
+        let ci = to_prim(idx[0], [0; 3]);
+        let cj = to_prim(idx[1], cells[0]);
+        let ck = to_prim(idx[2], cells[1]);
+        terms.push(Triplet {
+            i: map[idx[0]].0,
+            j: map[idx[1]].0,
+            k: map[idx[2]].0,
+            cell_j: std::array::from_fn(|k| cj[k] - ci[k]),
+            cell_k: std::array::from_fn(|k| ck[k] - ci[k]),
+            phi,
+        });
+    }
+    Ok(Fc3 {
+        n_atoms: prim.n_atoms(),
+        terms,
+    })
+}
+
+/// For each ShengBTE atom: (latdyn atom, lattice vector n) with r_sheng = r_prim(atom) + n·L_prim.
+fn match_atoms(sheng: &Cell, prim: &Cell) -> std::result::Result<Vec<(usize, [i32; 3])>, String> {
+    if sheng.n_atoms() != prim.n_atoms() {
+        return Err(format!(
+            "the ShengBTE cell has {} atoms, the primitive cell {}",
+            sheng.n_atoms(),
+            prim.n_atoms()
+        ));
+    }
+    let inv = linalg::inverse(&prim.lattice).expect("validated");
+    let same_lattice = linalg::mat_mul(&sheng.lattice, &inv);
+    if linalg::to_integer(&same_lattice, 1e-4)
+        .map(|m| linalg::det(&linalg::to_f64(&m)).abs().round() as i32)
+        != Some(1)
+    {
+        return Err("the ShengBTE cell is not the same lattice as the primitive cell".into());
+    }
+    (0..sheng.n_atoms())
+        .map(|a| {
+            let x = linalg::vec_mat(&sheng.cartesian(a), &inv);
+            (0..prim.n_atoms())
+                .find_map(|k| {
+                    let d = linalg::sub(&x, &prim.positions[k]);
+                    let n = d.map(|v| v.round());
+                    let resid = linalg::vec_mat(&linalg::sub(&d, &n), &prim.lattice);
+                    (linalg::norm(&resid) < 1e-3 && sheng.symbols[a] == prim.symbols[k])
+                        .then(|| (k, n.map(|v| v as i32)))
+                })
+                .ok_or_else(|| {
+                    format!(
+                        "ShengBTE atom {} ({}) matches no atom of the primitive cell",
+                        a + 1,
+                        sheng.symbols[a]
+                    )
+                })
+        })
+        .collect()
+}
