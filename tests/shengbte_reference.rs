@@ -130,3 +130,100 @@ fn control_file_errors_name_the_key() {
         assert!(err.contains(expect) && err.contains("CONTROL"), "{err}");
     }
 }
+
+fn table_rows(rel: &str) -> Vec<Vec<f64>> {
+    table(rel)
+}
+
+/// FORCE_CONSTANTS_3RD of the Stillinger–Weber model: read as a list (170 blocks, exact ASR),
+/// and three-phonon rates with FourPhonon's adaptive smearing against its BTE.w_3ph on the
+/// 4×4×4 mesh at 300 K, summed over degenerate sets. Measured: mean deviation 6 %, with one set
+/// at 54 % (q = (¾,¼,0), 4.70 THz). The remaining difference is not yet understood (candidates:
+/// FourPhonon's velocities and eigenvector bases inside degenerate subspaces, which set each
+/// process's broadening); the bounds below guard the present agreement, not the 1 % goal.
+#[test]
+fn force_constants_3rd_and_fourphonon_three_phonon_rates() {
+    let input = sw_input(vec![("Si".into(), 28.0855099896)]);
+    let (fc3, asr) = latdyn::io::load_fc3(
+        &input,
+        &data("fourphonon-si-inputs/FORCE_CONSTANTS_3RD"),
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(fc3.terms.len(), 170);
+    assert!(asr < 1e-10, "ASR {asr}");
+    let dm = input.dynamical_matrix(false).unwrap();
+    let res = latdyn::transport::job::run_kappa(
+        &dm,
+        &fc3,
+        &latdyn::transport::job::KappaOptions {
+            mesh: [4, 4, 4],
+            temperatures: vec![300.0],
+            delta: latdyn::anharmonic::linewidth::DeltaMethod::Adaptive(1.0),
+            cutoff_frequency: 0.01,
+            wigner: false,
+            progress: false,
+            checkpoint: None,
+            q_range: None,
+            isotope: None,
+        },
+    )
+    .unwrap();
+    let w3 = table_rows("fourphonon-si-inputs/reference-n4/T300K/BTE.w_3ph");
+    let nq = res.qpoints.len();
+    assert_eq!(w3.len(), 6 * nq);
+    let (mut sum, mut n, mut worst) = (0.0, 0, 0.0f64);
+    for iq in 0..nq {
+        for set in degenerate_sets(&res.frequencies[iq], 1e-4) {
+            let ours: f64 = set
+                .iter()
+                .map(|&s| 4.0 * std::f64::consts::PI * res.gamma[0][iq][s])
+                .sum();
+            let theirs: f64 = set.iter().map(|&s| w3[s * nq + iq][1]).sum();
+            if theirs > 0.0 {
+                let d = (ours - theirs).abs() / theirs;
+                sum += d;
+                n += 1;
+                worst = worst.max(d);
+            }
+        }
+    }
+    eprintln!(
+        "3ph rates vs FourPhonon: mean {:.3}, largest {worst:.3}",
+        sum / n as f64
+    );
+    assert!(sum / (n as f64) < 0.08 && worst < 0.6);
+}
+
+#[test]
+fn force_constants_3rd_errors_name_the_block() {
+    let input = sw_input(vec![]);
+    let dir = tmp_dir("fc3rd");
+    let good = std::fs::read_to_string(data("fourphonon-si-inputs/FORCE_CONSTANTS_3RD")).unwrap();
+    for (from, to, expect) in [
+        (
+            "2.7155000000e+00 0.0000000000e+00 -2.7155000000e+00",
+            "1.0 0.0 0.0",
+            "not a lattice vector",
+        ),
+        (
+            "     1      1      1",
+            "     1      9      1",
+            "atom index 9",
+        ),
+        (
+            " 1  1  2     1.179390153676e-01",
+            " 1  1  2     x",
+            "line 2 of 27",
+        ),
+    ] {
+        assert!(good.contains(from), "{from}");
+        let p = dir.join("FORCE_CONSTANTS_3RD");
+        std::fs::write(&p, good.replacen(from, to, 1)).unwrap();
+        let err = latdyn::io::load_fc3(&input, &p, None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expect) && err.contains("block 1"), "{err}");
+    }
+}

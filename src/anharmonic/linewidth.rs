@@ -25,6 +25,10 @@ pub struct MeshPhonons {
     pub frequencies: Vec<f64>,
     /// `eigenvectors[(g * nb + s) * nb + component]`.
     pub eigenvectors: Vec<C64>,
+    /// Group velocities `[g * nb + s]` (THz·Å), needed by adaptive smearing (else empty).
+    pub velocities: Vec<Vec3>,
+    /// Reciprocal lattice rows with the 2π (rad/Å), for adaptive smearing.
+    pub reciprocal_2pi: crate::linalg::Mat3,
 }
 
 impl MeshPhonons {
@@ -41,6 +45,43 @@ pub enum DeltaMethod {
     Tetrahedron,
     /// Gaussian of standard deviation σ (THz).
     Gaussian(f64),
+    /// ShengBTE/FourPhonon adaptive Gaussian with this `scalebroad`: for each pair of phonons
+    /// σ_ω = scale · √(max_i ((b_i·Δv)/N_i)² / 2) (rad/ps; b_i with 2π, Δv = v' ∓ v'' of the two
+    /// partners), δ_ω(x) = exp(−x²/σ²)/(σ√π), and processes with |x| > 2σ dropped, following
+    /// FourPhonon's definitions (reference-n4/README.md).
+    Adaptive(f64),
+}
+
+impl DeltaMethod {
+    pub fn needs_velocities(&self) -> bool {
+        matches!(self, DeltaMethod::Adaptive(_))
+    }
+}
+
+/// FourPhonon's adaptive broadening (rad/ps) for a velocity difference `dv` (THz·Å = Å/ps).
+pub fn adaptive_sigma(
+    dv: &Vec3,
+    rec_2pi: &crate::linalg::Mat3,
+    mesh: [usize; 3],
+    scale: f64,
+) -> f64 {
+    let m = (0..3)
+        .map(|i| {
+            let b = (0..3).map(|c| rec_2pi[i][c] * dv[c]).sum::<f64>() / mesh[i] as f64;
+            b * b
+        })
+        .fold(0.0, f64::max);
+    scale * (m / 2.0).sqrt()
+}
+
+/// δ(f − x) in 1/THz from FourPhonon's Gaussian in angular units with the cut at 2σ.
+pub fn fourphonon_delta(df: f64, sigma_w: f64) -> f64 {
+    let x = std::f64::consts::TAU * df;
+    if sigma_w <= 0.0 || x.abs() > 2.0 * sigma_w {
+        return 0.0;
+    }
+    std::f64::consts::TAU * (-(x * x) / (sigma_w * sigma_w)).exp()
+        / (sigma_w * std::f64::consts::PI.sqrt())
 }
 
 #[derive(Clone, Debug)]
@@ -124,7 +165,7 @@ pub fn linewidths_at(
                             )
                         })
                         .unzip(),
-                    DeltaMethod::Gaussian(_) => (vec![], vec![]),
+                    _ => (vec![], vec![]),
                 };
                 // Band frequencies at the tetrahedron vertices, gathered once per triplet.
                 let gather = |verts: &[[usize; 4]], band: usize| -> TetValues {
@@ -141,7 +182,7 @@ pub fn linewidths_at(
                         (0..nb).map(|j| gather(&v1, j)).collect(),
                         (0..nb).map(|k| gather(&v2f, k)).collect(),
                     ),
-                    DeltaMethod::Gaussian(_) => (vec![], vec![]),
+                    _ => (vec![], vec![]),
                 };
                 for j in 0..nb {
                     if f1[j] <= cut {
@@ -173,6 +214,20 @@ pub fn linewidths_at(
                                 .any(|&w| w > cut && w > lo && w < hi)
                                 .then(|| SortedTetrahedra::new(&t[fi]))
                         });
+                        // Adaptive σ for the decay (v' − v'') and the absorption (v' + v'') terms.
+                        let adaptive = match opts.delta {
+                            DeltaMethod::Adaptive(scale) => {
+                                let (v1, v2) =
+                                    (ph.velocities[g1 * nb + j], ph.velocities[g2 * nb + k]);
+                                let m: Vec3 = std::array::from_fn(|c| v1[c] - v2[c]);
+                                let p: Vec3 = std::array::from_fn(|c| v1[c] + v2[c]);
+                                Some((
+                                    adaptive_sigma(&m, &ph.reciprocal_2pi, mesh.n, scale),
+                                    adaptive_sigma(&p, &ph.reciprocal_2pi, mesh.n, scale),
+                                ))
+                            }
+                            _ => None,
+                        };
                         // δ weights for f = f'+f'', f = −f'+f'', f = f'−f'' at band s0 of q.
                         let weights = |s0: usize| -> [f64; 3] {
                             match opts.delta {
@@ -190,6 +245,14 @@ pub fn linewidths_at(
                                 DeltaMethod::Tetrahedron => std::array::from_fn(|fi| {
                                     sorted[fi].as_ref().map_or(0.0, |st| st.weight(f0[s0]))
                                 }),
+                                DeltaMethod::Adaptive(_) => {
+                                    let (sm, sp) = adaptive.expect("adaptive sigmas");
+                                    [
+                                        fourphonon_delta(f0[s0] - f1[j] - f2[k], sm),
+                                        fourphonon_delta(f0[s0] + f1[j] - f2[k], sp),
+                                        fourphonon_delta(f0[s0] - f1[j] + f2[k], sp),
+                                    ]
+                                }
                             }
                         };
                         for s0 in 0..nb {

@@ -18,7 +18,8 @@ pub fn read_fc3_shengbte(path: &Path, sheng: &Cell, prim: &Cell) -> Result<Fc3> 
     let mut f = TextFile::read(path)?;
     let n_blocks = f.next_count("the number of blocks")?;
     let inv = linalg::inverse(&sheng.lattice).expect("validated lattice");
-    let mut terms = Vec::with_capacity(n_blocks);
+    // The count comes from the file: do not trust it for an allocation.
+    let mut terms = Vec::with_capacity(n_blocks.min(1 << 16));
     for b in 0..n_blocks {
         let what = format!("block {} of {n_blocks}", b + 1);
         f.next_count(&format!("the index of {what}"))?;
