@@ -46,8 +46,9 @@ pub fn parse_force_constants(f: &mut TextFile) -> Result<Fc2Array> {
         ));
     }
     let full = n_rows == n_super;
-    let mut rows = Vec::with_capacity(n_rows);
-    let mut data = Vec::with_capacity(n_rows * n_super);
+    let mut rows = Vec::with_capacity(n_rows.min(1 << 16));
+    // Sizes come from the header: grow as lines are read rather than trusting them up front.
+    let mut data = Vec::with_capacity((n_rows * n_super).min(1 << 20));
     for r in 0..n_rows {
         for t in 0..n_super {
             let what = format!("block header 'i j' for row {} column {}", r + 1, t + 1);

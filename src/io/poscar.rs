@@ -132,7 +132,7 @@ pub fn parse_poscar(f: &mut TextFile) -> Result<Poscar> {
     };
     let inv = linalg::inverse(&lattice).expect("checked determinant");
     let n: usize = counts.iter().sum();
-    let mut positions = Vec::with_capacity(n);
+    let mut positions = Vec::with_capacity(n.min(1 << 16));
     for i in 0..n {
         let v = f.next_f64s(3, &format!("coordinates of atom {} of {n}", i + 1))?;
         let p = [v[0], v[1], v[2]];
