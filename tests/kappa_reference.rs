@@ -489,3 +489,67 @@ fn si_isotope_scattering_matches_phono3py() {
         );
     }
 }
+
+/// `--read-gamma`: with phono3py's own Γ, the κ formulas alone are compared — RTA κ against
+/// phono3py 4.8.2 and the Wigner κ_P, κ_C against 3.31.1 — and a file of another mesh is refused.
+#[test]
+fn kappa_from_phono3py_gamma() {
+    let input = si_with("si-pbesol/fc/fc2.hdf5");
+    let dm = input.dynamical_matrix(false).unwrap();
+    let opts = |wigner: bool, mesh: [usize; 3]| KappaOptions {
+        mesh,
+        temperatures: vec![],
+        delta: DeltaMethod::Tetrahedron,
+        cutoff_frequency: 0.01,
+        wigner,
+        progress: false,
+        checkpoint: None,
+        q_range: None,
+        isotope: None,
+    };
+    let from = |file: &str, wigner: bool| {
+        latdyn::transport::job::kappa_from_gamma_file(
+            &dm,
+            &data(&format!("si-pbesol/reference/kappa/{file}")),
+            &opts(wigner, [11, 11, 11]),
+        )
+        .unwrap()
+    };
+    let r4 = json("si-pbesol/reference/kappa/kappa-v4_std-m111111.json");
+    let temps = f64s(&r4["temperature_K"]);
+    let res = from("kappa-v4_std-m111111.hdf5", false);
+    check_kappa(
+        "κ(Γ of 4.8.2)",
+        &res.kappa,
+        &r4[format!("kappa_{VOIGT}")],
+        &temps,
+        2e-5,
+    );
+    let r3 = json("si-pbesol/reference/kappa/kappa-v3_wigner-m111111.json");
+    let res = from("kappa-v3_wigner-m111111.hdf5", true);
+    let w = res.wigner.as_ref().unwrap();
+    check_kappa(
+        "κ_P(Γ of 3.31.1)",
+        &w.kappa_p,
+        &r3[format!("kappa_P_RTA_{VOIGT}")],
+        &temps,
+        2e-5,
+    );
+    for (it, t) in temps.iter().enumerate() {
+        let c = f64s(&r3[format!("kappa_C_{VOIGT}")][it]);
+        let rel = (w.kappa_c[it][0] - c[0]).abs() / c[0];
+        eprintln!(
+            "κ_C(Γ of 3.31.1) at {t} K: {:.8} vs {:.8} ({rel:.1e})",
+            w.kappa_c[it][0], c[0]
+        );
+        assert!(rel < 2e-5, "κ_C at {t} K");
+    }
+    let err = latdyn::transport::job::kappa_from_gamma_file(
+        &dm,
+        &data("si-pbesol/reference/kappa/kappa-v4_std-m111111.hdf5"),
+        &opts(false, [9, 9, 9]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("mesh") && err.contains("[9, 9, 9]"), "{err}");
+}

@@ -7,7 +7,7 @@ use crate::anharmonic::linewidth::DeltaMethod;
 use crate::error::{Error, Result};
 use crate::output::kappa_hdf5::{kappa_file_name, write_kappa_hdf5};
 use crate::output::{finite, write_json};
-use crate::transport::job::{KappaOptions, KappaRun, run_kappa_parts};
+use crate::transport::job::{KappaOptions, KappaRun, kappa_from_gamma_file, run_kappa_parts};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
@@ -17,8 +17,12 @@ pub struct KappaArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// fc3: phono3py/hiPhive fc3.hdf5 (full or compact) or ShengBTE FORCE_CONSTANTS_3RD.
+    #[arg(long, required_unless_present = "read_gamma")]
+    pub fc3: Option<PathBuf>,
+    /// Take the three-phonon Γ from this kappa HDF5 of the same mesh (phono3py's or latdyn's)
+    /// instead of computing it; its temperatures are used.
     #[arg(long)]
-    pub fc3: PathBuf,
+    pub read_gamma: Option<PathBuf>,
     /// The cell FORCE_CONSTANTS_3RD's atom indices refer to (CONTROL or POSCAR), when it is not
     /// --cell's primitive cell.
     #[arg(long)]
@@ -128,7 +132,7 @@ fn run_key(
         "mesh": mesh, "temperatures": temperatures, "smearing": a.smearing,
         "cutoff_frequency": a.cutoff_frequency, "nac": !a.no_nac, "adaptive": a.adaptive_smearing,
         "cell": abs(&deck.cell), "fc2": abs(&deck.fc2), "fc2_bytes": size(&deck.fc2),
-        "fc3": abs(&a.fc3), "fc3_bytes": size(&a.fc3), "masses": deck.masses,
+        "fc3": a.fc3.as_deref().map(abs), "fc3_bytes": a.fc3.as_deref().map(size), "masses": deck.masses,
     })
 }
 
@@ -168,7 +172,6 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
         .as_deref()
         .map(|s| crate::config::parse_supercell(&numbers(s, "--fc3-supercell")?))
         .transpose()?;
-    let (fc3, fc3_asr) = crate::io::load_fc3(&input, &a.fc3, fc3_matrix, a.fc3_cell.as_deref())?;
     let dm = input.dynamical_matrix(!a.no_nac)?;
     std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
     let isotope = mass_variances(a, input.primitive())?;
@@ -183,16 +186,29 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
         q_range: a.q_range.as_deref().map(parse_range).transpose()?,
         isotope: isotope.clone(),
     };
-    let res = match run_kappa_parts(&dm, &fc3, &opts)? {
-        KappaRun::Complete(r) => *r,
-        KappaRun::Partial { done, total } => {
-            println!(
-                "latdyn kappa: linewidths at {done} of {total} irreducible q-points are in {}; run again without --q-range (same --out) to finish and merge",
-                a.out.join("linewidths").display()
-            );
-            return Ok(());
+    let (res, fc3_info) = match (&a.read_gamma, &a.fc3) {
+        (Some(g), _) => (
+            kappa_from_gamma_file(&dm, g, &opts)?,
+            json!({"read_gamma": g}),
+        ),
+        (None, Some(fc3_path)) => {
+            let (fc3, fc3_asr) =
+                crate::io::load_fc3(&input, fc3_path, fc3_matrix, a.fc3_cell.as_deref())?;
+            let info = json!({"file": fc3_path, "asr_violation_eV_per_A3": fc3_asr, "terms": fc3.terms.len()});
+            match run_kappa_parts(&dm, &fc3, &opts)? {
+                KappaRun::Complete(r) => (*r, info),
+                KappaRun::Partial { done, total } => {
+                    println!(
+                        "latdyn kappa: linewidths at {done} of {total} irreducible q-points are in {}; run again without --q-range (same --out) to finish and merge",
+                        a.out.join("linewidths").display()
+                    );
+                    return Ok(());
+                }
+            }
         }
+        (None, None) => return Err(Error::input("latdyn kappa needs --fc3 or --read-gamma")),
     };
+    let temperatures = res.temperatures.clone();
     finite("gamma", res.gamma.iter().flatten().flatten().copied())?;
     finite("kappa", res.kappa.iter().flatten().copied())?;
     let (kappa_p, kappa_c) = match &res.wigner {
@@ -218,7 +234,7 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             "mass_variances": isotope,
             "delta": match delta { DeltaMethod::Tetrahedron => json!("tetrahedron"), DeltaMethod::Gaussian(s) => json!({"gaussian_sigma_THz": s}), DeltaMethod::Adaptive(s) => json!({"adaptive_scalebroad": s}) },
             "cutoff_frequency": a.cutoff_frequency,
-            "fc3": {"file": a.fc3, "asr_violation_eV_per_A3": fc3_asr, "terms": fc3.terms.len()},
+            "fc3": fc3_info,
             "nac": dm.has_nac(),
             "units": {"temperatures": "K", "kappa": "W/(m K), Voigt xx yy zz yz xz xy", "frequencies": "THz",
                       "gamma": "THz (imaginary part of the self energy = half linewidth, phono3py's convention)",
@@ -228,12 +244,18 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
     )?;
     write_decompositions(a, &res)?;
     println!(
-        "latdyn kappa: {}, mesh {:?} ({} irreducible q), fc3 {} terms (ASR violation {:.1e} eV/Å³)",
+        "latdyn kappa: {}, mesh {:?} ({} irreducible q), {}",
         input.primitive().formula(),
         mesh,
         res.qpoints.len(),
-        fc3.terms.len(),
-        fc3_asr
+        match (&a.read_gamma, fc3_info["terms"].as_u64()) {
+            (Some(g), _) => format!("Γ read from {}", g.display()),
+            (None, Some(n)) => format!(
+                "fc3 {n} terms (ASR violation {:.1e} eV/Å³)",
+                fc3_info["asr_violation_eV_per_A3"].as_f64().unwrap_or(0.0)
+            ),
+            _ => String::new(),
+        }
     );
     for (it, t) in temperatures.iter().enumerate() {
         println!(

@@ -365,3 +365,146 @@ pub fn assemble(
     res.wigner = w;
     Ok(res)
 }
+
+/// Linewidths read from a kappa HDF5 of the same mesh (phono3py's `--read-gamma`, or a latdyn
+/// kappa file): returns (temperatures, Γ[q][T][s]) after checking mesh, irreducible points and
+/// weights against this run.
+pub fn read_gamma(
+    path: &std::path::Path,
+    ir: &IrreducibleMesh,
+    mesh: [usize; 3],
+    nb: usize,
+) -> Result<(Vec<f64>, Vec<Vec<Vec<f64>>>)> {
+    let file = crate::io::hdf5_fc::open(path)?;
+    let ds = |name: &str| {
+        file.dataset(name)
+            .map_err(|e| Error::dataset(path, name, format!("not found: {e}")))
+    };
+    let ints = |name: &str| -> Result<Vec<i64>> {
+        ds(name)?
+            .read_i64()
+            .map_err(|e| Error::dataset(path, name, format!("cannot read as integers: {e}")))
+    };
+    let reals = |name: &str| -> Result<Vec<f64>> {
+        ds(name)?
+            .read_f64()
+            .map_err(|e| Error::dataset(path, name, format!("cannot read as float64: {e}")))
+    };
+    let file_mesh = ints("mesh")?;
+    if file_mesh != mesh.map(|x| x as i64) {
+        return Err(Error::dataset(
+            path,
+            "mesh",
+            format!("expected {mesh:?} (this run), found {file_mesh:?}"),
+        ));
+    }
+    let weights = ints("weight")?;
+    let ours: Vec<i64> = ir.weights.iter().map(|&w| w as i64).collect();
+    if weights != ours {
+        return Err(Error::dataset(
+            path,
+            "weight",
+            format!(
+                "the irreducible points differ from this run's ({} in the file, {} here)",
+                weights.len(),
+                ours.len()
+            ),
+        ));
+    }
+    let q = reals("qpoint")?;
+    for (i, qi) in ir.qpoints.iter().enumerate() {
+        let d = (0..3).map(|c| {
+            let x = q[3 * i + c] - qi[c];
+            (x - x.round()).abs()
+        });
+        if d.fold(0.0, f64::max) > 1e-5 {
+            return Err(Error::dataset(
+                path,
+                "qpoint",
+                format!(
+                    "point {i} is {:?}, this run has {qi:?}",
+                    &q[3 * i..3 * i + 3]
+                ),
+            ));
+        }
+    }
+    let temperatures = reals("temperature")?;
+    let nt = temperatures.len();
+    let nq = ir.qpoints.len();
+    let g = reals("gamma")?;
+    if g.len() != nt * nq * nb {
+        return Err(Error::dataset(
+            path,
+            "gamma",
+            format!(
+                "expected {nt}×{nq}×{nb} values (T × q × bands), found {}",
+                g.len()
+            ),
+        ));
+    }
+    if let Some(bad) = g.iter().position(|x| !x.is_finite() || *x < 0.0) {
+        return Err(Error::dataset(
+            path,
+            "gamma",
+            format!("value {} at flat index {bad} is not a finite Γ ≥ 0", g[bad]),
+        ));
+    }
+    let gamma_q = (0..nq)
+        .map(|iq| {
+            (0..nt)
+                .map(|it| g[(it * nq + iq) * nb..(it * nq + iq + 1) * nb].to_vec())
+                .collect()
+        })
+        .collect();
+    Ok((temperatures, gamma_q))
+}
+
+/// κ from linewidths in a kappa HDF5 instead of computing them (`--read-gamma`); the file's
+/// temperatures replace `opts.temperatures`.
+pub fn kappa_from_gamma_file(
+    dm: &DynamicalMatrix,
+    path: &std::path::Path,
+    opts: &KappaOptions,
+) -> Result<KappaResult> {
+    let prim = dm.primitive().clone();
+    let sym = Symmetry::new(&prim, 1e-5)?;
+    let rotations = sym.reciprocal_rotations();
+    let cart: Vec<_> = sym
+        .point_group()
+        .iter()
+        .map(|r| Symmetry::cartesian_rotation(&prim, r))
+        .collect();
+    let mesh = Mesh::gamma_centered(opts.mesh);
+    let ir = mesh.irreducible(&rotations);
+    let (temperatures, gamma_q) = read_gamma(path, &ir, opts.mesh, dm.n_bands())?;
+    let mut opts = opts.clone();
+    opts.temperatures = temperatures;
+    let gamma_iso = match &opts.isotope {
+        Some(g) => {
+            let ph = mesh_phonons(
+                dm,
+                &mesh,
+                opts.progress,
+                opts.delta.needs_velocities().then_some(&rotations[..]),
+            )?;
+            let rec = prim.reciprocal();
+            Some(
+                ir.ir_grid_points
+                    .iter()
+                    .map(|&g0| {
+                        crate::anharmonic::isotope::isotope_gamma_at(
+                            g0,
+                            &ph,
+                            g,
+                            opts.delta,
+                            opts.cutoff_frequency,
+                            &rec,
+                        )
+                    })
+                    .collect(),
+            )
+        }
+        None => None,
+    };
+    assemble(dm, &ir, &cart, &rotations, gamma_q, gamma_iso, &opts)
+}
