@@ -366,6 +366,9 @@ pub fn assemble(
     Ok(res)
 }
 
+/// Γ per irreducible q, per temperature, per band: `[q][T][s]` (THz).
+pub type GammaPerQ = Vec<Vec<Vec<f64>>>;
+
 /// Linewidths read from a kappa HDF5 of the same mesh (phono3py's `--read-gamma`, or a latdyn
 /// kappa file): returns (temperatures, Γ[q][T][s]) after checking mesh, irreducible points and
 /// weights against this run.
@@ -374,7 +377,7 @@ pub fn read_gamma(
     ir: &IrreducibleMesh,
     mesh: [usize; 3],
     nb: usize,
-) -> Result<(Vec<f64>, Vec<Vec<Vec<f64>>>)> {
+) -> Result<(Vec<f64>, GammaPerQ)> {
     let file = crate::io::hdf5_fc::open(path)?;
     let ds = |name: &str| {
         file.dataset(name)
