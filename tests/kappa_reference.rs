@@ -553,3 +553,32 @@ fn kappa_from_phono3py_gamma() {
     .to_string();
     assert!(err.contains("mesh") && err.contains("[9, 9, 9]"), "{err}");
 }
+
+/// The cost plan counts the triplets the run will evaluate and scales sensibly.
+#[test]
+fn kappa_plan_counts_triplets() {
+    let input = si_with("si-pbesol/fc/fc2.hdf5");
+    let (fc3, _) =
+        latdyn::io::load_fc3(&input, &data("si-pbesol/fc/fc3.hdf5"), None, None).unwrap();
+    let rot = latdyn::crystal::symmetry::Symmetry::new(input.primitive(), 1e-5)
+        .unwrap()
+        .reciprocal_rotations();
+    let p = latdyn::transport::plan::plan([11, 11, 11], &rot, 6, &fc3, 1, false, 2);
+    let mesh = latdyn::harmonic::mesh::Mesh::gamma_centered([11, 11, 11]);
+    let exact: usize = mesh
+        .irreducible(&rot)
+        .ir_grid_points
+        .iter()
+        .map(|&g| {
+            latdyn::anharmonic::triplets::triplets_at_q(&mesh, g, &rot)
+                .list
+                .len()
+        })
+        .sum();
+    assert_eq!((p.n_irreducible_q, p.n_triplets), (56, exact));
+    // Past the exact-count limit the estimate N²/(2|G|) is used; 21³ is checked against it.
+    let big = latdyn::transport::plan::plan([21, 21, 21], &rot, 6, &fc3, 1, true, 2);
+    let n = 21f64.powi(3);
+    assert!((big.n_triplets as f64 - n * n / (2.0 * rot.len() as f64)).abs() < 1.0);
+    assert!(big.memory_bytes > p.memory_bytes && big.core_seconds > 10.0 * p.core_seconds);
+}

@@ -54,6 +54,9 @@ pub struct KappaArgs {
     /// Switch the non-analytic correction off.
     #[arg(long)]
     pub no_nac: bool,
+    /// Run even when the memory estimate exceeds the available memory.
+    #[arg(long)]
+    pub force: bool,
     /// No SVG/PNG plots.
     #[arg(long)]
     pub no_plots: bool,
@@ -195,6 +198,7 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             let (fc3, fc3_asr) =
                 crate::io::load_fc3(&input, fc3_path, fc3_matrix, a.fc3_cell.as_deref())?;
             let info = json!({"file": fc3_path, "asr_violation_eV_per_A3": fc3_asr, "terms": fc3.terms.len()});
+            check_plan(a, &dm, &fc3, &opts)?;
             match run_kappa_parts(&dm, &fc3, &opts)? {
                 KappaRun::Complete(r) => (*r, info),
                 KappaRun::Partial { done, total } => {
@@ -363,6 +367,44 @@ fn write_decompositions(a: &KappaArgs, res: &crate::transport::job::KappaResult)
                 ],
             },
         )?;
+    }
+    Ok(())
+}
+
+/// Prints the cost estimate and refuses a run whose memory estimate exceeds what is available
+/// (unless --force).
+fn check_plan(
+    a: &KappaArgs,
+    dm: &crate::harmonic::dynmat::DynamicalMatrix,
+    fc3: &crate::fc::fc3::Fc3,
+    opts: &KappaOptions,
+) -> Result<()> {
+    let rot = crate::crystal::symmetry::Symmetry::new(dm.primitive(), 1e-5)?.reciprocal_rotations();
+    let p = crate::transport::plan::plan(
+        opts.mesh,
+        &rot,
+        dm.n_bands(),
+        fc3,
+        opts.temperatures.len(),
+        opts.wigner,
+        rayon::current_num_threads(),
+    );
+    eprintln!(
+        "latdyn kappa: {} irreducible q, {} triplets; estimated memory {:.0} MB, ≈ {:.0} core-seconds",
+        p.n_irreducible_q,
+        p.n_triplets,
+        p.memory_bytes / 1e6,
+        p.core_seconds
+    );
+    if let Some(avail) = crate::transport::plan::available_memory()
+        && p.memory_bytes > avail
+        && !a.force
+    {
+        return Err(Error::input(format!(
+            "the run needs ≈ {:.1} GB but {:.1} GB are available; use a smaller mesh, fewer temperatures, no --wigner, or --force",
+            p.memory_bytes / 1e9,
+            avail / 1e9
+        )));
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod job;
+pub mod plan;
 pub mod rta;
 pub mod spectral;
 pub mod wigner;

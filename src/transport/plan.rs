@@ -1,0 +1,84 @@
+//! What a κ run will cost, estimated before it starts: irreducible points, triplets, peak
+//! memory and core-seconds, so that `latdyn info` can report it and `latdyn kappa` can refuse a
+//! run that will not fit in memory.
+
+use crate::anharmonic::triplets::triplets_at_q;
+use crate::harmonic::mesh::Mesh;
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct KappaPlan {
+    pub n_irreducible_q: usize,
+    pub n_triplets: usize,
+    pub memory_bytes: f64,
+    /// Rough core-seconds: the per-triplet operation count divided by a rate calibrated on the
+    /// development machine (Si 11³ and 19³, AlN 12×12×8 come out within ±25 % of the measured
+    /// CPU time). Other machines differ; it is a guide, not a promise.
+    pub core_seconds: f64,
+}
+
+pub fn plan(
+    mesh: [usize; 3],
+    rotations: &[[[i32; 3]; 3]],
+    nb: usize,
+    fc3: &crate::fc::fc3::Fc3,
+    n_temperatures: usize,
+    wigner: bool,
+    threads: usize,
+) -> KappaPlan {
+    let n_fc3_entries = fc3.terms.len();
+    // Entries of the per-q transformed fc3: terms sharing (κ, κ', κ'', R' − R'').
+    let collapsed: std::collections::HashSet<(usize, usize, usize, [i32; 3])> = fc3
+        .terms
+        .iter()
+        .map(|t| {
+            (
+                t.i,
+                t.j,
+                t.k,
+                std::array::from_fn(|c| t.cell_j[c] - t.cell_k[c]),
+            )
+        })
+        .collect();
+    let m = Mesh::gamma_centered(mesh);
+    let ir = m.irreducible(rotations);
+    let n = m.n_points() as f64;
+    // Exact count on small meshes; on large ones Σ_q N/(2|G_q|) ≈ N²/(2|G|) (Σ over the
+    // irreducible q of 1/|G_q| is N/|G|), which is within ~10 % for Si 11³ and 19³.
+    let n_triplets: usize = if m.n_points() <= 8000 {
+        ir.ir_grid_points
+            .iter()
+            .map(|&g| triplets_at_q(&m, g, rotations).list.len())
+            .sum()
+    } else {
+        (n * n / (2.0 * rotations.len().max(1) as f64)).ceil() as usize
+    };
+    let (nbf, nq, nt) = (nb as f64, ir.qpoints.len() as f64, n_temperatures as f64);
+    // Mesh phonons (eigenvectors 16 B, frequencies, velocities), the fc3 list twice (list and
+    // transformed copy), per-thread work arrays (3 × nb³ complex), and the results
+    // (Γ, mode κ, Wigner pair κ).
+    let memory_bytes = 20e6 // the process itself (binary, allocator, symmetry, fc2)
+        + n * nbf * (16.0 * nbf + 8.0 + 24.0)
+        + 2.0 * n_fc3_entries as f64 * 240.0
+        + threads as f64 * 3.0 * nbf.powi(3) * 16.0
+        + nt * nq * nbf * (8.0 * 3.0 + 48.0)
+        + if wigner { nt * nq * nbf * nbf * 48.0 } else { 0.0 };
+    // Per triplet: the Fourier sum (≈ 4 flops per component of each transformed entry), the
+    // contraction (3 nb⁴ complex multiply-adds) and the δ weights (nb² pairs × 3 × 24
+    // tetrahedra, ≈ 600 flops per pair and band of q).
+    let flops = n_triplets as f64
+        * (4.0 * 27.0 * collapsed.len() as f64 + 24.0 * nbf.powi(4) + 600.0 * nbf.powi(3));
+    KappaPlan {
+        n_irreducible_q: ir.qpoints.len(),
+        n_triplets,
+        memory_bytes,
+        core_seconds: flops / 4.5e9,
+    }
+}
+
+/// Memory the system can give (MemAvailable of /proc/meminfo, bytes), when known.
+pub fn available_memory() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024.0)
+}
