@@ -133,3 +133,36 @@ fn match_atoms(sheng: &Cell, prim: &Cell) -> std::result::Result<Vec<(usize, [i3
         })
         .collect()
 }
+
+/// Writes a triplet list as FORCE_CONSTANTS_3RD for the cell `prim` (its atom order and
+/// lattice): one block per term, lattice vectors in Cartesian Å, thirdorder's layout.
+/// Exactly-zero terms are left out.
+pub fn format_fc3_shengbte(fc3: &Fc3, prim: &Cell) -> String {
+    use std::fmt::Write as _;
+    let terms: Vec<&Triplet> = fc3
+        .terms
+        .iter()
+        .filter(|t| t.phi.iter().any(|x| *x != 0.0))
+        .collect();
+    let mut s = format!("{:>5}\n", terms.len());
+    for (n, t) in terms.iter().enumerate() {
+        let cart = |c: &[i32; 3]| linalg::vec_mat(&c.map(f64::from), &prim.lattice);
+        let (rj, rk) = (cart(&t.cell_j), cart(&t.cell_k));
+        let _ = writeln!(s, "\n{:>5}", n + 1);
+        for r in [rj, rk] {
+            let _ = writeln!(s, "{:>16.10e} {:>16.10e} {:>16.10e}", r[0], r[1], r[2]);
+        }
+        let _ = writeln!(s, "{:>6} {:>6} {:>6}", t.i + 1, t.j + 1, t.k + 1);
+        for (m, v) in t.phi.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "{:>2} {:>2} {:>2} {:>20.10e}",
+                m / 9 + 1,
+                m / 3 % 3 + 1,
+                m % 3 + 1,
+                v
+            );
+        }
+    }
+    s
+}
