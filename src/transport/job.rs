@@ -16,6 +16,7 @@ use crate::harmonic::thermo::mode_heat_capacity;
 use crate::harmonic::velocity::velocity_operator;
 use crate::linalg::Vec3;
 use crate::units::DEGENERACY_TOL_THZ;
+use rayon::prelude::*;
 
 #[derive(Clone, Debug)]
 pub struct KappaOptions {
@@ -191,28 +192,29 @@ pub fn run_kappa_parts(dm: &DynamicalMatrix, fc3: &Fc3, opts: &KappaOptions) -> 
         .transpose()?;
     let (nt, nb) = (opts.temperatures.len(), dm.n_bands());
     let pb = progress_bar((end - start) as u64, "linewidths", opts.progress);
-    let mut gamma_q: Vec<Option<Vec<Vec<f64>>>> = Vec::with_capacity(n_ir);
-    for (iq, &g0) in ir.ir_grid_points.iter().enumerate() {
-        let stored = match &checkpoint {
-            Some(c) => c.load(iq, g0, nt, nb)?,
-            None => None,
-        };
-        let in_range = iq >= start && iq < end;
-        gamma_q.push(match stored {
-            Some(g) => Some(g),
-            None if in_range => {
-                let g = gamma_at(g0, &ph, &fourier, &rotations, &lw, &rec);
-                if let Some(c) = &checkpoint {
-                    c.save(iq, g0, &g)?;
-                }
-                Some(g)
+    // Irreducible points run concurrently (each also splits its triplets over threads): the
+    // serial steps of one point overlap with the work of others. Each Γ is deterministic, and
+    // collect() keeps the irreducible order.
+    let gamma_q: Vec<Option<Vec<Vec<f64>>>> = ir
+        .ir_grid_points
+        .par_iter()
+        .enumerate()
+        .map(|(iq, &g0)| -> Result<Option<Vec<Vec<f64>>>> {
+            let stored = match &checkpoint {
+                Some(c) => c.load(iq, g0, nt, nb)?,
+                None => None,
+            };
+            if stored.is_some() || iq < start || iq >= end {
+                return Ok(stored);
             }
-            None => None,
-        });
-        if in_range {
+            let g = gamma_at(g0, &ph, &fourier, &rotations, &lw, &rec);
+            if let Some(c) = &checkpoint {
+                c.save(iq, g0, &g)?;
+            }
             pb.inc(1);
-        }
-    }
+            Ok(Some(g))
+        })
+        .collect::<Result<_>>()?;
     pb.finish_and_clear();
     let done = gamma_q.iter().filter(|g| g.is_some()).count();
     if done < n_ir {
