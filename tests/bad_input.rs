@@ -149,6 +149,7 @@ fn all_readers(dir: &Path, bytes: &[u8]) {
     let _ = latdyn::io::text::read_columns(&p, 2, "T and C");
     let _ = latdyn::io::hdf5_fc3::read_fc3_hdf5(&p);
     let _ = latdyn::io::shengbte_fc3::read_fc3_shengbte(&p, &prim, &prim);
+    let _ = latdyn::io::tdep_fc3::read_tdep_fc3(&p, &prim);
 }
 
 proptest! {
@@ -159,10 +160,11 @@ proptest! {
     }
 
     #[test]
-    fn readers_never_panic_on_mutated_files(which in 0usize..8, pos in any::<usize>(), byte in any::<u8>(), cut in any::<usize>()) {
+    fn readers_never_panic_on_mutated_files(which in 0usize..9, pos in any::<usize>(), byte in any::<u8>(), cut in any::<usize>()) {
         let files = ["si-pbesol/fc/FORCE_CONSTANTS_compact", "aln-lda/POSCAR-unitcell", "si-pbesol/fc/fc2.hdf5",
                      "si-pbesol/inputs/phono3py_disp.yaml", "LatticeDynamicsToolkit.jl/SW-Si/infile.forceconstant", "aln-lda/BORN",
-                     "fourphonon-si-inputs/CONTROL", "fourphonon-si-inputs/FORCE_CONSTANTS_3RD"];
+                     "fourphonon-si-inputs/CONTROL", "fourphonon-si-inputs/FORCE_CONSTANTS_3RD",
+                     "LatticeDynamicsToolkit.jl/SW-Si/infile.forceconstant_thirdorder"];
         let mut b = std::fs::read(data(files[which])).unwrap();
         let n = b.len();
         b[pos % n] = byte;

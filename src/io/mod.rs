@@ -10,6 +10,7 @@ pub mod poscar;
 pub mod shengbte_control;
 pub mod shengbte_fc3;
 pub mod tdep;
+pub mod tdep_fc3;
 pub mod text;
 
 use crate::crystal::supercell::AtomMap;
@@ -292,8 +293,8 @@ impl HarmonicInput {
 }
 
 /// Reads third-order force constants for an already loaded harmonic input into the canonical
-/// triplet list: phono3py/hiPhive fc3.hdf5 or ShengBTE FORCE_CONSTANTS_3RD (detected from the
-/// content). For HDF5 the fc3 supercell is the yaml's `supercell_matrix` (phono3py keeps fc2 in
+/// triplet list: phono3py/hiPhive fc3.hdf5, ShengBTE FORCE_CONSTANTS_3RD or TDEP
+/// infile.forceconstant_thirdorder (detected from the content and name). For HDF5 the fc3 supercell is the yaml's `supercell_matrix` (phono3py keeps fc2 in
 /// `phonon_supercell_matrix` when it differs), else `supercell_matrix`, else the fc2 supercell.
 /// For ShengBTE, `sheng_cell` is the cell its atom indices refer to (CONTROL or POSCAR; default:
 /// the primitive cell). Returns the list and the ASR violation (eV/Å³).
@@ -304,6 +305,17 @@ pub fn load_fc3(
     sheng_cell: Option<&Path>,
 ) -> Result<(crate::fc::fc3::Fc3, f64)> {
     let structure = &input.structure;
+    if Fc2Format::detect(fc3_path)? == Fc2Format::Tdep {
+        if input.fc2_format != Fc2Format::Tdep {
+            return Err(Error::input(format!(
+                "{}: TDEP third-order constants need the TDEP cell (infile.ucposcar and a TDEP fc2)",
+                fc3_path.display()
+            )));
+        }
+        let fc3 = tdep_fc3::read_tdep_fc3(fc3_path, &structure.primitive)?;
+        let asr = fc3_list_asr(&fc3);
+        return Ok((fc3, asr));
+    }
     if Fc2Format::detect(fc3_path)? != Fc2Format::Hdf5 {
         let prim = &structure.primitive;
         let cell = match sheng_cell {
