@@ -19,15 +19,8 @@ fn si_kappa(temps: &[f64], wigner: bool) -> KappaResult {
         &dm,
         &fc3,
         &KappaOptions {
-            mesh: [11, 11, 11],
-            temperatures: temps.to_vec(),
-            delta: DeltaMethod::Tetrahedron,
-            cutoff_frequency: 0.01,
             wigner,
-            progress: false,
-            checkpoint: None,
-            q_range: None,
-            isotope: None,
+            ..KappaOptions::new([11, 11, 11], temps.to_vec())
         },
     )
     .unwrap()
@@ -451,16 +444,10 @@ fn si_isotope_scattering_matches_phono3py() {
             &dm,
             &fc3,
             &KappaOptions {
-                mesh: [11, 11, 11],
-                temperatures: temps.clone(),
                 delta,
-                cutoff_frequency: 0.01,
-                wigner: false,
-                progress: false,
-                checkpoint: None,
-                q_range: None,
                 // The natural composition, as phono3py's default (it prints it as 2.01e-04).
                 isotope: Some(vec![g; 2]),
+                ..KappaOptions::new([11, 11, 11], temps.clone())
             },
         )
         .unwrap();
@@ -497,15 +484,8 @@ fn kappa_from_phono3py_gamma() {
     let input = si_with("si-pbesol/fc/fc2.hdf5");
     let dm = input.dynamical_matrix(false).unwrap();
     let opts = |wigner: bool, mesh: [usize; 3]| KappaOptions {
-        mesh,
-        temperatures: vec![],
-        delta: DeltaMethod::Tetrahedron,
-        cutoff_frequency: 0.01,
         wigner,
-        progress: false,
-        checkpoint: None,
-        q_range: None,
-        isotope: None,
+        ..KappaOptions::new(mesh, vec![])
     };
     let from = |file: &str, wigner: bool| {
         latdyn::transport::job::kappa_from_gamma_file(
@@ -560,24 +540,24 @@ fn kappa_plan_counts_triplets() {
     let input = si_with("si-pbesol/fc/fc2.hdf5");
     let (fc3, _) =
         latdyn::io::load_fc3(&input, &data("si-pbesol/fc/fc3.hdf5"), None, None).unwrap();
-    let rot = latdyn::crystal::symmetry::Symmetry::new(input.primitive(), 1e-5)
-        .unwrap()
-        .reciprocal_rotations();
-    let p = latdyn::transport::plan::plan([11, 11, 11], &rot, 6, &fc3, 1, false, 2);
+    let km = latdyn::transport::job::kappa_mesh(input.primitive(), [11, 11, 11]).unwrap();
+    let rot = &km.rotations;
+    let p = latdyn::transport::plan::plan(&km, 6, &fc3, 1, false, 2);
     let mesh = latdyn::harmonic::mesh::Mesh::gamma_centered([11, 11, 11]);
     let exact: usize = mesh
-        .irreducible(&rot)
+        .irreducible(rot)
         .ir_grid_points
         .iter()
         .map(|&g| {
-            latdyn::anharmonic::triplets::triplets_at_q(&mesh, g, &rot)
+            latdyn::anharmonic::triplets::triplets_at_q(&mesh, g, rot)
                 .list
                 .len()
         })
         .sum();
     assert_eq!((p.n_irreducible_q, p.n_triplets), (56, exact));
     // Past the exact-count limit the estimate N²/(2|G|) is used; 21³ is checked against it.
-    let big = latdyn::transport::plan::plan([21, 21, 21], &rot, 6, &fc3, 1, true, 2);
+    let km21 = latdyn::transport::job::kappa_mesh(input.primitive(), [21, 21, 21]).unwrap();
+    let big = latdyn::transport::plan::plan(&km21, 6, &fc3, 1, true, 2);
     let n = 21f64.powi(3);
     assert!((big.n_triplets as f64 - n * n / (2.0 * rot.len() as f64)).abs() < 1.0);
     assert!(big.memory_bytes > p.memory_bytes && big.core_seconds > 10.0 * p.core_seconds);

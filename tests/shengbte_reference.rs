@@ -131,10 +131,6 @@ fn control_file_errors_name_the_key() {
     }
 }
 
-fn table_rows(rel: &str) -> Vec<Vec<f64>> {
-    table(rel)
-}
-
 /// FORCE_CONSTANTS_3RD of the Stillinger–Weber model: read as a list (170 blocks, exact ASR),
 /// and three-phonon rates with FourPhonon's adaptive smearing against its BTE.w_3ph on the
 /// 4×4×4 mesh at 300 K, summed over degenerate sets. Measured: mean deviation 6 %, with one set
@@ -158,19 +154,12 @@ fn force_constants_3rd_and_fourphonon_three_phonon_rates() {
         &dm,
         &fc3,
         &latdyn::transport::job::KappaOptions {
-            mesh: [4, 4, 4],
-            temperatures: vec![300.0],
             delta: latdyn::anharmonic::linewidth::DeltaMethod::Adaptive(1.0),
-            cutoff_frequency: 0.01,
-            wigner: false,
-            progress: false,
-            checkpoint: None,
-            q_range: None,
-            isotope: None,
+            ..latdyn::transport::job::KappaOptions::new([4, 4, 4], vec![300.0])
         },
     )
     .unwrap();
-    let w3 = table_rows("fourphonon-si-inputs/reference-n4/T300K/BTE.w_3ph");
+    let w3 = table("fourphonon-si-inputs/reference-n4/T300K/BTE.w_3ph");
     let nq = res.qpoints.len();
     assert_eq!(w3.len(), 6 * nq);
     let (mut sum, mut n, mut worst) = (0.0, 0, 0.0f64);
@@ -252,17 +241,7 @@ fn fc3_hdf5_to_shengbte_round_trip() {
         latdyn::transport::job::run_kappa(
             &dm,
             fc3,
-            &latdyn::transport::job::KappaOptions {
-                mesh: [6, 6, 6],
-                temperatures: vec![300.0],
-                delta: latdyn::anharmonic::linewidth::DeltaMethod::Tetrahedron,
-                cutoff_frequency: 0.01,
-                wigner: false,
-                progress: false,
-                checkpoint: None,
-                q_range: None,
-                isotope: None,
-            },
+            &latdyn::transport::job::KappaOptions::new([6, 6, 6], vec![300.0]),
         )
         .unwrap()
         .kappa[0][0]
@@ -322,17 +301,7 @@ fn tdep_third_order_agrees_with_shengbte_files() {
         latdyn::transport::job::run_kappa(
             &input.dynamical_matrix(false).unwrap(),
             fc3,
-            &latdyn::transport::job::KappaOptions {
-                mesh: [8, 8, 8],
-                temperatures: vec![300.0],
-                delta: latdyn::anharmonic::linewidth::DeltaMethod::Tetrahedron,
-                cutoff_frequency: 0.01,
-                wigner: false,
-                progress: false,
-                checkpoint: None,
-                q_range: None,
-                isotope: None,
-            },
+            &latdyn::transport::job::KappaOptions::new([8, 8, 8], vec![300.0]),
         )
         .unwrap()
         .kappa[0][0]

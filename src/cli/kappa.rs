@@ -7,7 +7,9 @@ use crate::anharmonic::linewidth::DeltaMethod;
 use crate::error::{Error, Result};
 use crate::output::kappa_hdf5::{kappa_file_name, write_kappa_hdf5};
 use crate::output::{finite, write_json};
-use crate::transport::job::{KappaOptions, KappaRun, kappa_from_gamma_file, run_kappa_parts};
+use crate::transport::job::{
+    KappaMesh, KappaOptions, KappaRun, kappa_from_gamma_file, kappa_mesh, run_kappa_parts_on,
+};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
@@ -198,8 +200,9 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             let (fc3, fc3_asr) =
                 crate::io::load_fc3(&input, fc3_path, fc3_matrix, a.fc3_cell.as_deref())?;
             let info = json!({"file": fc3_path, "asr_violation_eV_per_A3": fc3_asr, "terms": fc3.terms.len()});
-            check_plan(a, &dm, &fc3, &opts)?;
-            match run_kappa_parts(&dm, &fc3, &opts)? {
+            let km = kappa_mesh(dm.primitive(), opts.mesh)?;
+            check_plan(a, &dm, &fc3, &km, &opts)?;
+            match run_kappa_parts_on(&dm, &fc3, &km, &opts)? {
                 KappaRun::Complete(r) => (*r, info),
                 KappaRun::Partial { done, total } => {
                     println!(
@@ -215,13 +218,8 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
     let temperatures = res.temperatures.clone();
     finite("gamma", res.gamma.iter().flatten().flatten().copied())?;
     finite("kappa", res.kappa.iter().flatten().copied())?;
-    let (kappa_p, kappa_c) = match &res.wigner {
-        Some(w) => (w.kappa_p.clone(), w.kappa_c.clone()),
-        None => (res.kappa.clone(), vec![[0.0; 6]; temperatures.len()]),
-    };
-    let kappa_total: Vec<[f64; 6]> = (0..temperatures.len())
-        .map(|it| std::array::from_fn(|c| kappa_p[it][c] + kappa_c[it][c]))
-        .collect();
+    let (kappa_p, kappa_c) = res.particle_and_coherence();
+    let kappa_total = res.total();
     let h5 = kappa_file_name(&a.out, mesh);
     write_kappa_hdf5(&h5, &res)?;
     write_json(
@@ -377,12 +375,11 @@ fn check_plan(
     a: &KappaArgs,
     dm: &crate::harmonic::dynmat::DynamicalMatrix,
     fc3: &crate::fc::fc3::Fc3,
+    km: &KappaMesh,
     opts: &KappaOptions,
 ) -> Result<()> {
-    let rot = crate::crystal::symmetry::Symmetry::new(dm.primitive(), 1e-5)?.reciprocal_rotations();
     let p = crate::transport::plan::plan(
-        opts.mesh,
-        &rot,
+        km,
         dm.n_bands(),
         fc3,
         opts.temperatures.len(),

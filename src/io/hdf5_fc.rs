@@ -9,6 +9,25 @@ pub(crate) fn open(path: &Path) -> Result<File> {
     File::open(path).map_err(|e| Error::dataset(path, "/", format!("cannot open as HDF5: {e}")))
 }
 
+/// The optional `p2s_map` dataset of phono3py's fc2/fc3 files, checked to point inside the
+/// `n_super`-atom supercell.
+pub(crate) fn read_p2s_map(file: &File, path: &Path, n_super: usize) -> Result<Option<Vec<usize>>> {
+    let Ok(p) = file.dataset("p2s_map") else {
+        return Ok(None);
+    };
+    let v = p
+        .read_i64()
+        .map_err(|e| Error::dataset(path, "p2s_map", format!("cannot read as integers: {e}")))?;
+    if let Some(bad) = v.iter().find(|&&x| x < 0 || x as usize >= n_super) {
+        return Err(Error::dataset(
+            path,
+            "p2s_map",
+            format!("entry {bad} points outside the {n_super}-atom supercell"),
+        ));
+    }
+    Ok(Some(v.into_iter().map(|x| x as usize).collect()))
+}
+
 /// Reads `force_constants` (or hiPhive's `fc2`) with shape (n_rows, n_s, 3, 3) and the optional
 /// `p2s_map`. Without p2s_map a compact array's rows are left for the caller to place:
 /// `rows` is then None.
@@ -84,22 +103,7 @@ pub fn read_fc2_hdf5(path: &Path) -> Result<(Fc2Array, bool)> {
         .chunks_exact(9)
         .map(|c| [[c[0], c[1], c[2]], [c[3], c[4], c[5]], [c[6], c[7], c[8]]])
         .collect();
-    let p2s = match file.dataset("p2s_map") {
-        Ok(p) => {
-            let v = p.read_i64().map_err(|e| {
-                Error::dataset(path, "p2s_map", format!("cannot read as integers: {e}"))
-            })?;
-            if let Some(bad) = v.iter().find(|&&x| x < 0 || x as usize >= n_super) {
-                return Err(Error::dataset(
-                    path,
-                    "p2s_map",
-                    format!("entry {bad} points outside the {n_super}-atom supercell"),
-                ));
-            }
-            Some(v.into_iter().map(|x| x as usize).collect::<Vec<_>>())
-        }
-        Err(_) => None,
-    };
+    let p2s = read_p2s_map(&file, path, n_super)?;
     let full = n_rows == n_super;
     let (rows, known) = match (&p2s, full) {
         (_, true) => ((0..n_super).collect(), true),

@@ -51,22 +51,7 @@ pub fn read_fc3_hdf5(path: &Path) -> Result<(Fc3Array, bool)> {
         ));
     }
     let full = n_rows == n_super;
-    let p2s = match file.dataset("p2s_map") {
-        Ok(p) => {
-            let v = p.read_i64().map_err(|e| {
-                Error::dataset(path, "p2s_map", format!("cannot read as integers: {e}"))
-            })?;
-            if let Some(bad) = v.iter().find(|&&x| x < 0 || x as usize >= n_super) {
-                return Err(Error::dataset(
-                    path,
-                    "p2s_map",
-                    format!("entry {bad} points outside the {n_super}-atom supercell"),
-                ));
-            }
-            Some(v.into_iter().map(|x| x as usize).collect::<Vec<_>>())
-        }
-        Err(_) => None,
-    };
+    let p2s = super::hdf5_fc::read_p2s_map(&file, path, n_super)?;
     let (rows, known) = match (p2s, full) {
         (_, true) => ((0..n_super).collect(), true),
         (Some(p), false) if p.len() == n_rows => (p, true),

@@ -27,8 +27,9 @@ pub struct TdepPolar {
     pub ewald_lambda: f64,
 }
 
-pub fn read_tdep_fc2(path: &Path, uc: &Cell) -> Result<(Fc2, Option<TdepPolar>)> {
-    let mut f = TextFile::read(path)?;
+/// The header shared by TDEP force-constant files: the number of atoms (checked against the
+/// unit cell) and the real-space cutoff (informational, skipped).
+pub(crate) fn read_header(f: &mut TextFile, uc: &Cell) -> Result<usize> {
     let n_atoms = f.next_count("the number of atoms per unit cell")?;
     if n_atoms != uc.n_atoms() {
         return Err(f.err(
@@ -40,6 +41,35 @@ pub fn read_tdep_fc2(path: &Path, uc: &Cell) -> Result<(Fc2, Option<TdepPolar>)>
         ));
     }
     f.next_f64s(1, "the real-space cutoff")?;
+    Ok(n_atoms)
+}
+
+/// A line holding a 1-based unit-cell atom index (first token); returns (line, index) with the
+/// index checked to lie in 1..=n_atoms. `what` names the expected line, `label` the index in
+/// the error.
+pub(crate) fn next_atom_index(
+    f: &mut TextFile,
+    what: &str,
+    label: &str,
+    n_atoms: usize,
+) -> Result<(usize, usize)> {
+    let path = f.path.clone();
+    let (ln, line) = f.next_line(what)?;
+    let j = parse_count(
+        &path,
+        ln,
+        line.split_whitespace().next().unwrap_or(""),
+        what,
+    )?;
+    if j == 0 || j > n_atoms {
+        return Err(f.err(ln, format!("{label} {j} is outside 1..{n_atoms}")));
+    }
+    Ok((ln, j))
+}
+
+pub fn read_tdep_fc2(path: &Path, uc: &Cell) -> Result<(Fc2, Option<TdepPolar>)> {
+    let mut f = TextFile::read(path)?;
+    let n_atoms = read_header(&mut f, uc)?;
     let mut pairs = Vec::new();
     for i in 0..n_atoms {
         let n_pairs = f.next_count(&format!("the number of neighbours of atom {}", i + 1))?;
@@ -55,17 +85,7 @@ pub fn read_tdep_fc2(path: &Path, uc: &Cell) -> Result<(Fc2, Option<TdepPolar>)>
                 p + 1,
                 i + 1
             );
-            let path = f.path.clone();
-            let (ln, line) = f.next_line(&what)?;
-            let j = parse_count(
-                &path,
-                ln,
-                line.split_whitespace().next().unwrap_or(""),
-                &what,
-            )?;
-            if j == 0 || j > n_atoms {
-                return Err(f.err(ln, format!("neighbour index {j} is outside 1..{n_atoms}")));
-            }
+            let (_, j) = next_atom_index(&mut f, &what, "neighbour index", n_atoms)?;
             let ln = f.line_number();
             let v = f.next_f64s(3, "a lattice vector (3 numbers)")?;
             let mut cell = [0i32; 3];

@@ -4,24 +4,14 @@
 //! The list is used as it is (every ordered triplet listed, no multiplicity weights). Lattice
 //! vectors refer to TDEP's wrapped positions, which latdyn's TDEP cell reader reproduces.
 
-use super::text::{TextFile, parse_count};
+use super::text::TextFile;
 use crate::crystal::Cell;
 use crate::error::Result;
 use crate::fc::fc3::{Fc3, Triplet};
 
 pub fn read_tdep_fc3(path: &std::path::Path, uc: &Cell) -> Result<Fc3> {
     let mut f = TextFile::read(path)?;
-    let n_atoms = f.next_count("the number of atoms per unit cell")?;
-    if n_atoms != uc.n_atoms() {
-        return Err(f.err(
-            1,
-            format!(
-                "expected {} atoms (as in infile.ucposcar), found {n_atoms}",
-                uc.n_atoms()
-            ),
-        ));
-    }
-    f.next_f64s(1, "the real-space cutoff")?;
+    let n_atoms = super::tdep::read_header(&mut f, uc)?;
     let mut terms = Vec::new();
     for a in 0..n_atoms {
         let n = f.next_count(&format!("the number of triplets of atom {}", a + 1))?;
@@ -35,20 +25,12 @@ pub fn read_tdep_fc3(path: &std::path::Path, uc: &Cell) -> Result<Fc3> {
             let what = format!("triplet {} of atom {}", t + 1, a + 1);
             let mut idx = [0usize; 3];
             for (m, x) in idx.iter_mut().enumerate() {
-                let path = f.path.clone();
-                let (ln, line) = f.next_line(&format!("atom {} of {what}", m + 1))?;
-                let v = parse_count(
-                    &path,
-                    ln,
-                    line.split_whitespace().next().unwrap_or(""),
-                    "an atom index",
+                let (_, v) = super::tdep::next_atom_index(
+                    &mut f,
+                    &format!("atom {} of {what}", m + 1),
+                    &format!("{what}: atom index"),
+                    n_atoms,
                 )?;
-                if v == 0 || v > n_atoms {
-                    return Err(f.err(
-                        ln,
-                        format!("{what}: atom index {v} is outside 1..{n_atoms}"),
-                    ));
-                }
                 *x = v - 1;
             }
             if idx[0] != a {

@@ -77,12 +77,7 @@ pub fn write_kappa_hdf5(path: &Path, r: &KappaResult) -> Result<()> {
             &[nq, nb],
         );
     }
-    let kappa_total: Vec<[f64; 6]> = match &r.wigner {
-        Some(w) => (0..r.temperatures.len())
-            .map(|it| std::array::from_fn(|c| w.kappa_p[it][c] + w.kappa_c[it][c]))
-            .collect(),
-        None => r.kappa.clone(),
-    };
+    let kappa_total = r.total();
     // As phono3py 3.30+: `kappa` is the total of the run (= kappa_TOT_RTA with --wigner) and
     // `mode_kappa` the particle part (= mode_kappa_P_RTA with --wigner).
     put("kappa", flat6(&kappa_total).collect(), &[nt, 6]);

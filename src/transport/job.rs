@@ -34,6 +34,24 @@ pub struct KappaOptions {
     pub isotope: Option<Vec<f64>>,
 }
 
+impl KappaOptions {
+    /// A run on `mesh` at `temperatures` with the defaults: tetrahedron method, cutoff
+    /// 0.01 THz (phono3py's), RTA only, no isotopes, no progress bar, no checkpoint files.
+    pub fn new(mesh: [usize; 3], temperatures: Vec<f64>) -> KappaOptions {
+        KappaOptions {
+            mesh,
+            temperatures,
+            delta: DeltaMethod::Tetrahedron,
+            cutoff_frequency: 0.01,
+            wigner: false,
+            progress: false,
+            checkpoint: None,
+            q_range: None,
+            isotope: None,
+        }
+    }
+}
+
 /// A κ run: complete, or (with `q_range` or missing files) only some linewidths done.
 #[derive(Debug)]
 pub enum KappaRun {
@@ -66,6 +84,25 @@ pub struct KappaResult {
     /// Wigner: κ_P with the velocity operator (degenerate pairs included) and κ_C.
     pub wigner: Option<WignerKappa>,
     pub kappa_unit_conversion: f64,
+}
+
+impl KappaResult {
+    /// κ_P and κ_C of the run, [T][6]: the Wigner pair, or the RTA κ and zeros without it.
+    pub fn particle_and_coherence(&self) -> (Vec<[f64; 6]>, Vec<[f64; 6]>) {
+        match &self.wigner {
+            Some(w) => (w.kappa_p.clone(), w.kappa_c.clone()),
+            None => (self.kappa.clone(), vec![[0.0; 6]; self.temperatures.len()]),
+        }
+    }
+
+    /// κ_P + κ_C, [T][6].
+    pub fn total(&self) -> Vec<[f64; 6]> {
+        let (p, c) = self.particle_and_coherence();
+        p.iter()
+            .zip(&c)
+            .map(|(p, c)| std::array::from_fn(|k| p[k] + c[k]))
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -149,29 +186,31 @@ pub fn run_kappa(dm: &DynamicalMatrix, fc3: &Fc3, opts: &KappaOptions) -> Result
 }
 
 pub fn run_kappa_parts(dm: &DynamicalMatrix, fc3: &Fc3, opts: &KappaOptions) -> Result<KappaRun> {
-    let prim = dm.primitive().clone();
-    if opts.mesh.contains(&0) {
-        return Err(Error::input(format!(
-            "mesh {:?}: every division must be at least 1",
-            opts.mesh
-        )));
-    }
-    let sym = Symmetry::new(&prim, 1e-5)?;
-    let rotations = sym.reciprocal_rotations();
-    let cart: Vec<_> = sym
-        .point_group()
-        .iter()
-        .map(|r| Symmetry::cartesian_rotation(&prim, r))
-        .collect();
-    let mesh = Mesh::gamma_centered(opts.mesh);
-    let ir: IrreducibleMesh = mesh.irreducible(&rotations);
+    run_kappa_parts_on(dm, fc3, &kappa_mesh(dm.primitive(), opts.mesh)?, opts)
+}
+
+/// As `run_kappa_parts`, on a mesh whose symmetry reduction the caller already has (`km` must
+/// be `kappa_mesh(primitive, opts.mesh)`).
+pub fn run_kappa_parts_on(
+    dm: &DynamicalMatrix,
+    fc3: &Fc3,
+    km: &KappaMesh,
+    opts: &KappaOptions,
+) -> Result<KappaRun> {
+    let prim = dm.primitive();
+    let KappaMesh {
+        rotations,
+        mesh,
+        ir,
+        ..
+    } = km;
     let ph = mesh_phonons(
         dm,
-        &mesh,
+        mesh,
         opts.progress,
         opts.delta.needs_velocities().then_some(&rotations[..]),
     )?;
-    let fourier = Fc3Fourier::new(&prim, fc3);
+    let fourier = Fc3Fourier::new(prim, fc3);
     let lw = LinewidthOptions {
         temperatures: opts.temperatures.clone(),
         cutoff_frequency: opts.cutoff_frequency,
@@ -207,7 +246,7 @@ pub fn run_kappa_parts(dm: &DynamicalMatrix, fc3: &Fc3, opts: &KappaOptions) -> 
             if stored.is_some() || iq < start || iq >= end {
                 return Ok(stored);
             }
-            let g = gamma_at(g0, &ph, &fourier, &rotations, &lw, &rec);
+            let g = gamma_at(g0, &ph, &fourier, rotations, &lw, &rec);
             if let Some(c) = &checkpoint {
                 c.save(iq, g0, &g)?;
             }
@@ -224,36 +263,86 @@ pub fn run_kappa_parts(dm: &DynamicalMatrix, fc3: &Fc3, opts: &KappaOptions) -> 
         .into_iter()
         .map(|g| g.expect("all present"))
         .collect();
-    let gamma_iso = opts.isotope.as_ref().map(|g| {
-        ir.ir_grid_points
-            .iter()
-            .map(|&g0| {
-                crate::anharmonic::isotope::isotope_gamma_at(
-                    g0,
-                    &ph,
-                    g,
-                    opts.delta,
-                    opts.cutoff_frequency,
-                    &rec,
-                )
-            })
-            .collect()
-    });
+    let gamma_iso = opts
+        .isotope
+        .as_ref()
+        .map(|g| isotope_gammas(ir, &ph, g, opts, &rec));
     Ok(KappaRun::Complete(Box::new(assemble(
-        dm, &ir, &cart, &rotations, gamma_q, gamma_iso, opts,
+        dm, km, gamma_q, gamma_iso, opts,
     )?)))
+}
+
+/// The symmetry and irreducible points of a Γ-centred κ mesh, shared by the computing and the
+/// `--read-gamma` paths.
+pub struct KappaMesh {
+    /// Reciprocal rotations (time reversal included) acting on reduced q.
+    pub rotations: Vec<[[i32; 3]; 3]>,
+    /// Cartesian point-group rotations, for the star sums.
+    pub cart: Vec<crate::linalg::Mat3>,
+    pub mesh: Mesh,
+    pub ir: IrreducibleMesh,
+}
+
+pub fn kappa_mesh(prim: &crate::crystal::Cell, n: [usize; 3]) -> Result<KappaMesh> {
+    if n.contains(&0) {
+        return Err(Error::input(format!(
+            "mesh {n:?}: every division must be at least 1"
+        )));
+    }
+    let sym = Symmetry::new(prim, 1e-5)?;
+    let rotations = sym.reciprocal_rotations();
+    let cart = sym
+        .point_group()
+        .iter()
+        .map(|r| Symmetry::cartesian_rotation(prim, r))
+        .collect();
+    let mesh = Mesh::gamma_centered(n);
+    let ir = mesh.irreducible(&rotations);
+    Ok(KappaMesh {
+        rotations,
+        cart,
+        mesh,
+        ir,
+    })
+}
+
+/// Γ^iso[q][s] at every irreducible point.
+fn isotope_gammas(
+    ir: &IrreducibleMesh,
+    ph: &MeshPhonons,
+    mass_variance: &[f64],
+    opts: &KappaOptions,
+    reciprocal: &crate::linalg::Mat3,
+) -> Vec<Vec<f64>> {
+    ir.ir_grid_points
+        .iter()
+        .map(|&g0| {
+            crate::anharmonic::isotope::isotope_gamma_at(
+                g0,
+                ph,
+                mass_variance,
+                opts.delta,
+                opts.cutoff_frequency,
+                reciprocal,
+            )
+        })
+        .collect()
 }
 
 /// κ from linewidths Γ[q][T][s] at the irreducible points of `ir`.
 pub fn assemble(
     dm: &DynamicalMatrix,
-    ir: &IrreducibleMesh,
-    cart: &[crate::linalg::Mat3],
-    rotations: &[[[i32; 3]; 3]],
+    km: &KappaMesh,
     gamma_q: Vec<Vec<Vec<f64>>>,
     gamma_iso: Option<Vec<Vec<f64>>>,
     opts: &KappaOptions,
 ) -> Result<KappaResult> {
+    let KappaMesh {
+        rotations,
+        cart,
+        ir,
+        ..
+    } = km;
     let prim = dm.primitive();
     let nt = opts.temperatures.len();
     let nq = ir.qpoints.len();
@@ -471,45 +560,22 @@ pub fn kappa_from_gamma_file(
     path: &std::path::Path,
     opts: &KappaOptions,
 ) -> Result<KappaResult> {
-    let prim = dm.primitive().clone();
-    let sym = Symmetry::new(&prim, 1e-5)?;
-    let rotations = sym.reciprocal_rotations();
-    let cart: Vec<_> = sym
-        .point_group()
-        .iter()
-        .map(|r| Symmetry::cartesian_rotation(&prim, r))
-        .collect();
-    let mesh = Mesh::gamma_centered(opts.mesh);
-    let ir = mesh.irreducible(&rotations);
-    let (temperatures, gamma_q) = read_gamma(path, &ir, opts.mesh, dm.n_bands())?;
+    let prim = dm.primitive();
+    let km = kappa_mesh(prim, opts.mesh)?;
+    let (temperatures, gamma_q) = read_gamma(path, &km.ir, opts.mesh, dm.n_bands())?;
     let mut opts = opts.clone();
     opts.temperatures = temperatures;
     let gamma_iso = match &opts.isotope {
         Some(g) => {
             let ph = mesh_phonons(
                 dm,
-                &mesh,
+                &km.mesh,
                 opts.progress,
-                opts.delta.needs_velocities().then_some(&rotations[..]),
+                opts.delta.needs_velocities().then_some(&km.rotations[..]),
             )?;
-            let rec = prim.reciprocal();
-            Some(
-                ir.ir_grid_points
-                    .iter()
-                    .map(|&g0| {
-                        crate::anharmonic::isotope::isotope_gamma_at(
-                            g0,
-                            &ph,
-                            g,
-                            opts.delta,
-                            opts.cutoff_frequency,
-                            &rec,
-                        )
-                    })
-                    .collect(),
-            )
+            Some(isotope_gammas(&km.ir, &ph, g, &opts, &prim.reciprocal()))
         }
         None => None,
     };
-    assemble(dm, &ir, &cart, &rotations, gamma_q, gamma_iso, &opts)
+    assemble(dm, &km, gamma_q, gamma_iso, &opts)
 }

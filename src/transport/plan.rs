@@ -3,7 +3,6 @@
 //! run that will not fit in memory.
 
 use crate::anharmonic::triplets::triplets_at_q;
-use crate::harmonic::mesh::Mesh;
 
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct KappaPlan {
@@ -17,8 +16,7 @@ pub struct KappaPlan {
 }
 
 pub fn plan(
-    mesh: [usize; 3],
-    rotations: &[[[i32; 3]; 3]],
+    km: &super::job::KappaMesh,
     nb: usize,
     fc3: &crate::fc::fc3::Fc3,
     n_temperatures: usize,
@@ -39,15 +37,14 @@ pub fn plan(
             )
         })
         .collect();
-    let m = Mesh::gamma_centered(mesh);
-    let ir = m.irreducible(rotations);
+    let (m, ir, rotations) = (&km.mesh, &km.ir, &km.rotations);
     let n = m.n_points() as f64;
     // Exact count on small meshes; on large ones Σ_q N/(2|G_q|) ≈ N²/(2|G|) (Σ over the
     // irreducible q of 1/|G_q| is N/|G|), which is within ~10 % for Si 11³ and 19³.
     let n_triplets: usize = if m.n_points() <= 8000 {
         ir.ir_grid_points
             .iter()
-            .map(|&g| triplets_at_q(&m, g, rotations).list.len())
+            .map(|&g| triplets_at_q(m, g, rotations).list.len())
             .sum()
     } else {
         (n * n / (2.0 * rotations.len().max(1) as f64)).ceil() as usize
