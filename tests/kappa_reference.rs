@@ -7,8 +7,6 @@ use common::*;
 use latdyn::anharmonic::linewidth::DeltaMethod;
 use latdyn::transport::job::{KappaOptions, KappaResult, run_kappa};
 
-const VOIGT: &str = "Wm-1K-1_voigt_xx_yy_zz_yz_xz_xy";
-
 fn si_kappa(temps: &[f64], wigner: bool) -> KappaResult {
     let input = si_with("si-pbesol/fc/fc2.hdf5");
     let (fc3, asr) =
@@ -24,33 +22,6 @@ fn si_kappa(temps: &[f64], wigner: bool) -> KappaResult {
         },
     )
     .unwrap()
-}
-
-/// κ tensor [T][6] against a reference dataset, relative to κ_xx.
-fn check_kappa(
-    name: &str,
-    ours: &[[f64; 6]],
-    reference: &serde_json::Value,
-    temps: &[f64],
-    tol: f64,
-) {
-    for (it, t) in temps.iter().enumerate() {
-        let r = f64s(&reference[it]);
-        eprintln!(
-            "{name} at {t} K: {:.5} vs {:.5} ({:+.4} %)",
-            ours[it][0],
-            r[0],
-            100.0 * (ours[it][0] - r[0]) / r[0]
-        );
-        for c in 0..6 {
-            assert!(
-                (ours[it][c] - r[c]).abs() < tol * r[0],
-                "{name} at {t} K, component {c}: {} vs {}",
-                ours[it][c],
-                r[c]
-            );
-        }
-    }
 }
 
 /// Γ at the 56 irreducible q (6 temperatures) and the RTA κ built from it.
@@ -405,13 +376,6 @@ fn killed_and_split_runs_give_the_uninterrupted_result() {
         .unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("other settings"));
-}
-
-fn local(rel: &str) -> serde_json::Value {
-    let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(rel);
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
 /// Isotope scattering (natural Si, g = 2.0070e-4) against phono3py 4.9.0 `--isotope` runs kept

@@ -90,6 +90,41 @@ pub struct LinewidthOptions {
     /// Modes at or below this frequency (THz) neither scatter nor are scattered.
     pub cutoff_frequency: f64,
     pub delta: DeltaMethod,
+    /// Also build the collision-matrix columns of every triplet (for the direct LBTE solution).
+    pub collisions: bool,
+}
+
+/// The off-diagonal collision-matrix entries one triplet (q, q', q'') gives to row (q, s), in
+/// linewidth units (THz), for the two partners as column: `first[(T·nb + s)·nb + s']` for
+/// column (q', s') and `second[(T·nb + s)·nb + s'']` for column (q'', s''). With the notation
+/// of `linewidths_at`, K = C|V|²/(N f f' f''):
+///
+///   first  = Σ_{s''} K / sinh(hf''/2kT) · [δ(f−f'−f'') + δ(f+f'−f'') + δ(f−f'+f'')]
+///
+/// (and `second` with the roles of q' and q'' exchanged). This is the symmetrized collision
+/// operator of the linearized BTE acting on odd (∝ v) deviations, with q + q' + q'' = G (see
+/// transport::lbte for the derivation).
+#[derive(Clone, Debug)]
+pub struct TripletColumns {
+    pub first: Vec<f64>,
+    pub second: Vec<f64>,
+}
+
+/// Γ at one grid point and, when asked for, the collision-matrix columns of each kept triplet.
+pub struct ScatteringAtQ {
+    /// Γ[T][s] (THz).
+    pub gamma: Vec<Vec<f64>>,
+    /// One entry per triplet of `triplets_at_q(mesh, g0, rotations)`, in its order.
+    pub columns: Option<Vec<TripletColumns>>,
+}
+
+/// 1/sinh(hf/2kT), 0 for f ≤ cutoff or T ≤ 0 (those modes carry no heat).
+fn inv_sinh(f: f64, t: f64, cutoff: f64) -> f64 {
+    if f <= cutoff || t <= 0.0 {
+        return 0.0;
+    }
+    let x = f * crate::units::THZ_TO_EV / (2.0 * crate::units::KB_EV * t);
+    if x > 700.0 { 0.0 } else { 1.0 / x.sinh() }
 }
 
 /// One band's values at the 4 vertices of the 24 tetrahedra around a grid point.
@@ -114,6 +149,18 @@ pub fn linewidths_at(
     tets: &Tetrahedra,
     opts: &LinewidthOptions,
 ) -> Vec<Vec<f64>> {
+    scattering_at(g0, ph, fc3, rotations, tets, opts).gamma
+}
+
+/// Γ[T][s] at grid point `g0`, with the collision-matrix columns when `opts.collisions`.
+pub fn scattering_at(
+    g0: usize,
+    ph: &MeshPhonons,
+    fc3: &Fc3Fourier,
+    rotations: &[[[i32; 3]; 3]],
+    tets: &Tetrahedra,
+    opts: &LinewidthOptions,
+) -> ScatteringAtQ {
     let nb = ph.nb;
     let nt = opts.temperatures.len();
     let mesh = &ph.mesh;
@@ -124,7 +171,7 @@ pub fn linewidths_at(
     let fc3_q = fc3.at_q(&ph.qpoints[g0]);
     // One contribution vector per triplet, added in triplet order afterwards: the result does
     // not depend on how rayon splits the work.
-    let parts: Vec<Vec<f64>> = triplets
+    let parts: Vec<(Vec<f64>, Option<TripletColumns>)> = triplets
         .list
         .par_iter()
         .map_init(
@@ -137,6 +184,10 @@ pub fn linewidths_at(
             },
             |(rec, work, v2), &(g1, g2, w)| {
                 let mut out = vec![0.0; nt * nb];
+                let mut cols = opts.collisions.then(|| TripletColumns {
+                    first: vec![0.0; nt * nb * nb],
+                    second: vec![0.0; nt * nb * nb],
+                });
                 fc3_q.reciprocal(&ph.qpoints[g1], &ph.qpoints[g2], rec);
                 fc3.strength(
                     rec,
@@ -153,6 +204,16 @@ pub fn linewidths_at(
                         .collect()
                 };
                 let (occ1, occ2) = (occ(f1), occ(f2));
+                let ish = |f: &[f64]| -> Vec<f64> {
+                    if !opts.collisions {
+                        return vec![];
+                    }
+                    opts.temperatures
+                        .iter()
+                        .flat_map(|&t| f.iter().map(move |&x| inv_sinh(x, t, cut)))
+                        .collect()
+                };
+                let (ish1, ish2) = (ish(f1), ish(f2));
                 average_degenerate(v2, nb, [f0, f1, f2]);
                 // Frequencies at the tetrahedron vertices around q' (and opposite around q'').
                 let (v1, v2f): (Vec<[usize; 4]>, Vec<[usize; 4]>) = match opts.delta {
@@ -270,22 +331,33 @@ pub fn linewidths_at(
                                 out[it * nb + s0] +=
                                     amp * ((n1 + n2 + 1.0) * g[0] + (n1 - n2) * (g[1] - g[2]));
                             }
+                            if let Some(c) = cols.as_mut() {
+                                // The same K without the orbit weight: each column is one q'.
+                                let k_all = amp / w as f64 * (g[0] + g[1] + g[2]);
+                                for it in 0..nt {
+                                    c.first[(it * nb + s0) * nb + j] += k_all * ish2[it * nb + k];
+                                    c.second[(it * nb + s0) * nb + k] += k_all * ish1[it * nb + j];
+                                }
+                            }
                         }
                     }
                 }
-                out
+                (out, cols)
             },
         )
         .collect();
     let mut gamma = vec![vec![0.0; nb]; nt];
-    for p in &parts {
+    for (p, _) in &parts {
         for it in 0..nt {
             for s in 0..nb {
                 gamma[it][s] += p[it * nb + s];
             }
         }
     }
-    gamma
+    let columns = opts
+        .collisions
+        .then(|| parts.into_iter().map(|(_, c)| c.expect("built")).collect());
+    ScatteringAtQ { gamma, columns }
 }
 
 /// Averages |V|² over degenerate bands at each of the three q (|Δf| < 1e-4 THz). Inside a

@@ -11,6 +11,10 @@ pub struct Triplets {
     pub q: usize,
     /// (grid index of q', grid index of q'', weight).
     pub list: Vec<(usize, usize, usize)>,
+    /// For every grid point p: the kept triplet that stands for it, and whether p is in the
+    /// little-group orbit of that triplet's q' (bit 0), of its q'' (bit 1), or of both. The
+    /// collision matrix needs this: its column p takes the q' or the q'' view of the triplet.
+    pub members: Vec<(u32, u8)>,
 }
 
 /// Grid index of −a − b (mod mesh).
@@ -44,27 +48,33 @@ pub fn triplets_at_q(mesh: &Mesh, g0: usize, rotations: &[[[i32; 3]; 3]]) -> Tri
         .iter()
         .filter(|r| rotate(mesh, r, g0) == g0)
         .collect();
-    let mut rep = vec![usize::MAX; np];
+    let mut members = vec![(u32::MAX, 0u8); np];
     let mut list = Vec::new();
     for g1 in 0..np {
-        if rep[g1] != usize::MAX {
+        if members[g1].0 != u32::MAX {
             continue;
         }
         // The orbit of g1 under the little group, together with the orbit of its partner q''
         // (exchange symmetry): all these q' give the same contribution.
         let g2 = third_point(mesh, g0, g1);
-        let mut members: Vec<usize> = little
-            .iter()
-            .flat_map(|r| [rotate(mesh, r, g1), rotate(mesh, r, g2)])
-            .collect();
-        members.sort_unstable();
-        members.dedup();
-        for &m in &members {
-            rep[m] = g1;
+        let t = list.len() as u32;
+        let mut count = 0;
+        for r in &little {
+            for (p, side) in [(rotate(mesh, r, g1), 1u8), (rotate(mesh, r, g2), 2u8)] {
+                if members[p].0 != t {
+                    members[p] = (t, 0);
+                    count += 1;
+                }
+                members[p].1 |= side;
+            }
         }
-        list.push((g1, g2, members.len()));
+        list.push((g1, g2, count));
     }
-    Triplets { q: g0, list }
+    Triplets {
+        q: g0,
+        list,
+        members,
+    }
 }
 
 #[cfg(test)]
@@ -79,6 +89,17 @@ mod tests {
         for g0 in [0, 7, 33] {
             let t = triplets_at_q(&mesh, g0, &[id, inv]);
             assert_eq!(t.list.iter().map(|x| x.2).sum::<usize>(), 60);
+            for (p, &(ti, side)) in t.members.iter().enumerate() {
+                let (g1, g2, _) = t.list[ti as usize];
+                assert!(side != 0);
+                // Time reversal/inversion maps g1 to −g1, so membership is about orbits.
+                if p == g1 {
+                    assert!(side & 1 == 1);
+                }
+                if p == g2 {
+                    assert!(side & 2 == 2);
+                }
+            }
             for &(g1, g2, _) in &t.list {
                 let (a, b, c) = (mesh.address(g0), mesh.address(g1), mesh.address(g2));
                 for k in 0..3 {

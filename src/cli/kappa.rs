@@ -44,6 +44,12 @@ pub struct KappaArgs {
     /// Isotope scattering with these mass variances g instead, e.g. "Si=2.01e-4" (implies --isotope).
     #[arg(long)]
     pub mass_variances: Option<String>,
+    /// Boundary scattering with this mean free path in µm (phono3py's --bmfp): Γ_b = |v|/(4πL).
+    #[arg(long, alias = "bmfp")]
+    pub boundary_mfp: Option<f64>,
+    /// Also solve the linearized BTE directly (full collision matrix, phono3py's --lbte) for κ_P.
+    #[arg(long)]
+    pub lbte: bool,
     /// Gaussian smearing σ (THz) instead of the tetrahedron method.
     #[arg(long)]
     pub smearing: Option<f64>,
@@ -190,6 +196,15 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
         checkpoint: Some((a.out.clone(), run_key(a, &deck, mesh, &temperatures))),
         q_range: a.q_range.as_deref().map(parse_range).transpose()?,
         isotope: isotope.clone(),
+        boundary_mfp: match a.boundary_mfp {
+            Some(l) if !(l > 0.0 && l.is_finite()) => {
+                return Err(Error::input(format!(
+                    "--boundary-mfp: expected a positive length in µm, found {l}"
+                )));
+            }
+            l => l,
+        },
+        lbte: a.lbte,
     };
     let (res, fc3_info) = match (&a.read_gamma, &a.fc3) {
         (Some(g), _) => (
@@ -228,7 +243,8 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             "temperatures": temperatures,
             "kappa_p": kappa_p, "kappa_c": kappa_c, "kappa_total": kappa_total,
             "kappa_rta": res.kappa,
-            "wigner": a.wigner,
+            "kappa_p_lbte": res.lbte.as_ref().map(|l| &l.kappa),
+            "wigner": a.wigner, "lbte": a.lbte, "boundary_mfp_um": a.boundary_mfp,
             "mesh": mesh, "n_irreducible_q": res.qpoints.len(),
             "qpoints": res.qpoints, "weights": res.weights, "frequencies": res.frequencies,
             "gamma": res.gamma,

@@ -81,22 +81,48 @@ pub fn write_kappa_hdf5(path: &Path, r: &KappaResult) -> Result<()> {
     // As phono3py 3.30+: `kappa` is the total of the run (= kappa_TOT_RTA with --wigner) and
     // `mode_kappa` the particle part (= mode_kappa_P_RTA with --wigner).
     put("kappa", flat6(&kappa_total).collect(), &[nt, 6]);
-    let mode_kappa = match &r.wigner {
-        Some(w) => &w.mode_kappa_p,
-        None => &r.mode_kappa,
+    // With --lbte, as phono3py's direct solution: `kappa` from the collision matrix, the RTA
+    // values as `kappa_RTA` / `mode_kappa_RTA`.
+    let mode_kappa = match (&r.lbte, &r.wigner) {
+        (Some(l), _) => &l.mode_kappa,
+        (None, Some(w)) => &w.mode_kappa_p,
+        (None, None) => &r.mode_kappa,
     };
+    if r.lbte.is_some() {
+        put("kappa_RTA", flat6(&r.kappa).collect(), &[nt, 6]);
+        put(
+            "mode_kappa_RTA",
+            r.mode_kappa
+                .iter()
+                .flatten()
+                .flat_map(|q| flat6(q))
+                .collect(),
+            &[nt, nq, nb, 6],
+        );
+    }
     put(
         "mode_kappa",
         mode_kappa.iter().flatten().flat_map(|q| flat6(q)).collect(),
         &[nt, nq, nb, 6],
     );
-    // phono3py's default boundary mean free path (μm): no boundary scattering.
-    put("boundary_mfp", vec![1e6], &[]);
+    // phono3py writes its default 1e6 μm when there is no boundary scattering.
+    put("boundary_mfp", vec![r.boundary_mfp.unwrap_or(1e6)], &[]);
     put("kappa_unit_conversion", vec![r.kappa_unit_conversion], &[]);
     if let Some(w) = &r.wigner {
+        let sum = |a: &[[f64; 6]]| -> Vec<f64> {
+            a.iter()
+                .zip(&w.kappa_c)
+                .flat_map(|(p, c)| (0..6).map(move |k| p[k] + c[k]))
+                .collect()
+        };
         put("kappa_P_RTA", flat6(&w.kappa_p).collect(), &[nt, 6]);
         put("kappa_C", flat6(&w.kappa_c).collect(), &[nt, 6]);
-        put("kappa_TOT_RTA", flat6(&kappa_total).collect(), &[nt, 6]);
+        put("kappa_TOT_RTA", sum(&w.kappa_p), &[nt, 6]);
+        // phono3py's Wigner direct solution names: κ_P from the collision matrix ("exact").
+        if let Some(l) = &r.lbte {
+            put("kappa_P_exact", flat6(&l.kappa).collect(), &[nt, 6]);
+            put("kappa_TOT_exact", sum(&l.kappa), &[nt, 6]);
+        }
         put(
             "mode_kappa_P_RTA",
             w.mode_kappa_p

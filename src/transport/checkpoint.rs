@@ -5,7 +5,10 @@
 //!
 //! Layout: `DIR/linewidths/q{index}.json` = {"key", "grid_point", "gamma": [T][band]}. The key
 //! records every setting that changes Γ; a file with another key is an error, not silently reused.
+//! With `--lbte` the point's collision-matrix rows go to `q{index}.collisions.bin` (little-endian
+//! f64, [T][row]), written before the JSON file so a JSON file always has its rows.
 
+use super::job::PointScattering;
 use crate::error::{Error, Result};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -26,8 +29,63 @@ impl Checkpoint {
         self.dir.join(format!("q{iq:06}.json"))
     }
 
-    /// Γ[T][s] of irreducible point `iq` when its file exists.
+    fn rows_path(&self, iq: usize) -> PathBuf {
+        self.dir.join(format!("q{iq:06}.collisions.bin"))
+    }
+
+    /// Γ[T][s] of irreducible point `iq` (and its collision rows of `row_len` values per
+    /// temperature, when given) if its files exist.
     pub fn load(
+        &self,
+        iq: usize,
+        grid_point: usize,
+        nt: usize,
+        nb: usize,
+        row_len: Option<usize>,
+    ) -> Result<Option<PointScattering>> {
+        let Some(gamma) = self.load_gamma(iq, grid_point, nt, nb)? else {
+            return Ok(None);
+        };
+        let rows = match row_len {
+            // A point done by a run without --lbte has no rows: compute it again.
+            Some(len) => match self.load_rows(iq, nt, len)? {
+                Some(r) => Some(r),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        Ok(Some(PointScattering { gamma, rows }))
+    }
+
+    fn load_rows(&self, iq: usize, nt: usize, len: usize) -> Result<Option<Vec<Vec<f64>>>> {
+        let p = self.rows_path(iq);
+        let bytes = match std::fs::read(&p) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(&p, e)),
+        };
+        if bytes.len() != nt * len * 8 {
+            return Err(Error::dataset(
+                &p,
+                "collision rows",
+                format!(
+                    "expected {} bytes ({nt} temperatures × {len} values), found {}",
+                    nt * len * 8,
+                    bytes.len()
+                ),
+            ));
+        }
+        let values: Vec<f64> = bytes
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect();
+        if values.iter().any(|x| !x.is_finite()) {
+            return Err(Error::dataset(&p, "collision rows", "non-finite value"));
+        }
+        Ok(Some(values.chunks(len).map(|c| c.to_vec()).collect()))
+    }
+
+    fn load_gamma(
         &self,
         iq: usize,
         grid_point: usize,
@@ -77,8 +135,21 @@ impl Checkpoint {
 
     /// Writes Γ of irreducible point `iq` atomically (temporary file, then rename), so a kill
     /// never leaves a half-written file behind.
-    pub fn save(&self, iq: usize, grid_point: usize, gamma: &[Vec<f64>]) -> Result<()> {
+    pub fn save(&self, iq: usize, grid_point: usize, point: &PointScattering) -> Result<()> {
+        let gamma = &point.gamma;
         crate::output::finite("gamma", gamma.iter().flatten().copied())?;
+        if let Some(rows) = &point.rows {
+            crate::output::finite("collision rows", rows.iter().flatten().copied())?;
+            let p = self.rows_path(iq);
+            let tmp = p.with_extension("bin.tmp");
+            let bytes: Vec<u8> = rows
+                .iter()
+                .flatten()
+                .flat_map(|x| x.to_le_bytes())
+                .collect();
+            std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+            std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))?;
+        }
         let p = self.path(iq);
         let tmp = p.with_extension("json.tmp");
         let text = serde_json::to_string(

@@ -1,9 +1,10 @@
 //! The conductivity job behind `latdyn kappa`: phonons on the whole Γ-centred mesh, three-phonon
 //! linewidths at every irreducible q, then κ_P (RTA) and, on request, the Wigner κ_P and κ_C.
 
-use super::{rta, wigner};
+use super::{lbte, rta, wigner};
 use crate::anharmonic::interaction::Fc3Fourier;
-use crate::anharmonic::linewidth::{DeltaMethod, LinewidthOptions, MeshPhonons, linewidths_at};
+use crate::anharmonic::linewidth::{DeltaMethod, LinewidthOptions, MeshPhonons, scattering_at};
+use crate::anharmonic::triplets::triplets_at_q;
 use crate::crystal::symmetry::Symmetry;
 use crate::error::{Error, Result};
 use crate::fc::fc3::Fc3;
@@ -32,6 +33,10 @@ pub struct KappaOptions {
     pub q_range: Option<(usize, usize)>,
     /// Isotope scattering with these mass variances per primitive atom.
     pub isotope: Option<Vec<f64>>,
+    /// Boundary scattering with this mean free path (µm, phono3py's `--bmfp`).
+    pub boundary_mfp: Option<f64>,
+    /// Also solve the linearized BTE directly (collision matrix) for κ_P.
+    pub lbte: bool,
 }
 
 impl KappaOptions {
@@ -48,6 +53,8 @@ impl KappaOptions {
             checkpoint: None,
             q_range: None,
             isotope: None,
+            boundary_mfp: None,
+            lbte: false,
         }
     }
 }
@@ -83,15 +90,34 @@ pub struct KappaResult {
     pub mode_kappa: Vec<Vec<Vec<[f64; 6]>>>,
     /// Wigner: κ_P with the velocity operator (degenerate pairs included) and κ_C.
     pub wigner: Option<WignerKappa>,
+    /// κ_P from the direct solution of the linearized BTE, when asked for.
+    pub lbte: Option<LbteKappa>,
+    /// Boundary mean free path (µm) used, if any.
+    pub boundary_mfp: Option<f64>,
     pub kappa_unit_conversion: f64,
 }
 
+/// κ_P from the collision matrix: [T][6] and per mode [T][q][s][6] (W/(m·K)).
+#[derive(Clone, Debug)]
+pub struct LbteKappa {
+    pub kappa: Vec<[f64; 6]>,
+    pub mode_kappa: Vec<Vec<Vec<[f64; 6]>>>,
+    /// Size of the solved (symmetry-reduced) linear system.
+    pub dimension: usize,
+}
+
 impl KappaResult {
-    /// κ_P and κ_C of the run, [T][6]: the Wigner pair, or the RTA κ and zeros without it.
+    /// κ_P and κ_C of the run, [T][6]: κ_P from the LBTE when solved, else the Wigner κ_P,
+    /// else the RTA κ; κ_C from the Wigner run, else zeros.
     pub fn particle_and_coherence(&self) -> (Vec<[f64; 6]>, Vec<[f64; 6]>) {
-        match &self.wigner {
+        let zeros = vec![[0.0; 6]; self.temperatures.len()];
+        let (p, c) = match &self.wigner {
             Some(w) => (w.kappa_p.clone(), w.kappa_c.clone()),
-            None => (self.kappa.clone(), vec![[0.0; 6]; self.temperatures.len()]),
+            None => (self.kappa.clone(), zeros),
+        };
+        match &self.lbte {
+            Some(l) => (l.kappa.clone(), c),
+            None => (p, c),
         }
     }
 
@@ -162,8 +188,32 @@ pub fn gamma_at(
     opts: &LinewidthOptions,
     reciprocal: &crate::linalg::Mat3,
 ) -> Vec<Vec<f64>> {
+    point_scattering(g0, ph, fc3, rotations, opts, reciprocal, None).gamma
+}
+
+/// What one irreducible point contributes: Γ[T][s] and, for the LBTE, its collision rows [T][…].
+pub struct PointScattering {
+    pub gamma: Vec<Vec<f64>>,
+    pub rows: Option<Vec<Vec<f64>>>,
+}
+
+/// Γ at `g0` (degenerate modes averaged) and, when `maps` is given, its collision-matrix rows.
+pub fn point_scattering(
+    g0: usize,
+    ph: &MeshPhonons,
+    fc3: &Fc3Fourier,
+    rotations: &[[[i32; 3]; 3]],
+    opts: &LinewidthOptions,
+    reciprocal: &crate::linalg::Mat3,
+    maps: Option<&lbte::StarMaps>,
+) -> PointScattering {
     let tets = tetrahedra(&ph.mesh, reciprocal);
-    let mut g = linewidths_at(g0, ph, fc3, rotations, &tets, opts);
+    let opts = LinewidthOptions {
+        collisions: maps.is_some(),
+        ..opts.clone()
+    };
+    let sc = scattering_at(g0, ph, fc3, rotations, &tets, &opts);
+    let mut g = sc.gamma;
     for set in degenerate_sets(ph.freqs(g0), DEGENERACY_TOL_THZ) {
         for row in g.iter_mut() {
             let avg = set.iter().map(|&s| row[s]).sum::<f64>() / set.len() as f64;
@@ -172,7 +222,17 @@ pub fn gamma_at(
             }
         }
     }
-    g
+    let rows = match (maps, sc.columns) {
+        (Some(m), Some(cols)) => Some(lbte::collision_rows(
+            &triplets_at_q(&ph.mesh, g0, rotations),
+            &cols,
+            m,
+            ph.nb,
+            opts.temperatures.len(),
+        )),
+        _ => None,
+    };
+    PointScattering { gamma: g, rows }
 }
 
 /// Runs to completion (no q-range); the common case for library users and tests.
@@ -215,7 +275,11 @@ pub fn run_kappa_parts_on(
         temperatures: opts.temperatures.clone(),
         cutoff_frequency: opts.cutoff_frequency,
         delta: opts.delta,
+        collisions: false,
     };
+    let maps = opts
+        .lbte
+        .then(|| lbte::StarMaps::new(ir, rotations, &prim.reciprocal()));
     let rec = prim.reciprocal();
     let n_ir = ir.ir_grid_points.len();
     let (start, end) = opts.q_range.unwrap_or((0, n_ir));
@@ -234,41 +298,46 @@ pub fn run_kappa_parts_on(
     // Irreducible points run concurrently (each also splits its triplets over threads): the
     // serial steps of one point overlap with the work of others. Each Γ is deterministic, and
     // collect() keeps the irreducible order.
-    let gamma_q: Vec<Option<Vec<Vec<f64>>>> = ir
+    let row_len = 9 * nb * nb * n_ir;
+    let points: Vec<Option<PointScattering>> = ir
         .ir_grid_points
         .par_iter()
         .enumerate()
-        .map(|(iq, &g0)| -> Result<Option<Vec<Vec<f64>>>> {
+        .map(|(iq, &g0)| -> Result<Option<PointScattering>> {
             let stored = match &checkpoint {
-                Some(c) => c.load(iq, g0, nt, nb)?,
+                Some(c) => c.load(iq, g0, nt, nb, opts.lbte.then_some(row_len))?,
                 None => None,
             };
             if stored.is_some() || iq < start || iq >= end {
                 return Ok(stored);
             }
-            let g = gamma_at(g0, &ph, &fourier, rotations, &lw, &rec);
+            let p = point_scattering(g0, &ph, &fourier, rotations, &lw, &rec, maps.as_ref());
             if let Some(c) = &checkpoint {
-                c.save(iq, g0, &g)?;
+                c.save(iq, g0, &p)?;
             }
             pb.inc(1);
-            Ok(Some(g))
+            Ok(Some(p))
         })
         .collect::<Result<_>>()?;
     pb.finish_and_clear();
-    let done = gamma_q.iter().filter(|g| g.is_some()).count();
+    let done = points.iter().filter(|g| g.is_some()).count();
     if done < n_ir {
         return Ok(KappaRun::Partial { done, total: n_ir });
     }
-    let gamma_q = gamma_q
+    let (gamma_q, rows): (Vec<_>, Vec<_>) = points
         .into_iter()
-        .map(|g| g.expect("all present"))
-        .collect();
+        .map(|p| {
+            let p = p.expect("all present");
+            (p.gamma, p.rows)
+        })
+        .unzip();
+    let collisions = maps.map(|m| (m, rows.into_iter().map(|r| r.expect("built")).collect()));
     let gamma_iso = opts
         .isotope
         .as_ref()
         .map(|g| isotope_gammas(ir, &ph, g, opts, &rec));
-    Ok(KappaRun::Complete(Box::new(assemble(
-        dm, km, gamma_q, gamma_iso, opts,
+    Ok(KappaRun::Complete(Box::new(assemble_with(
+        dm, km, gamma_q, gamma_iso, collisions, opts,
     )?)))
 }
 
@@ -337,6 +406,21 @@ pub fn assemble(
     gamma_iso: Option<Vec<Vec<f64>>>,
     opts: &KappaOptions,
 ) -> Result<KappaResult> {
+    assemble_with(dm, km, gamma_q, gamma_iso, None, opts)
+}
+
+/// Collision rows per irreducible point and temperature, `[q][T][row]` (see `lbte`).
+pub type CollisionRows = Vec<Vec<Vec<f64>>>;
+
+/// As `assemble`, and the direct LBTE solution when the collision rows are given.
+pub fn assemble_with(
+    dm: &DynamicalMatrix,
+    km: &KappaMesh,
+    gamma_q: Vec<Vec<Vec<f64>>>,
+    gamma_iso: Option<Vec<Vec<f64>>>,
+    collisions: Option<(lbte::StarMaps, CollisionRows)>,
+    opts: &KappaOptions,
+) -> Result<KappaResult> {
     let KappaMesh {
         rotations,
         cart,
@@ -370,8 +454,12 @@ pub fn assemble(
         kappa: vec![[0.0; 6]; nt],
         mode_kappa: vec![vec![]; nt],
         wigner: None,
+        lbte: None,
+        boundary_mfp: opts.boundary_mfp,
         kappa_unit_conversion: unit,
     };
+    // Total Γ per temperature, [T][q][s], for the collision-matrix diagonal.
+    let mut gamma_total: Vec<Vec<Vec<f64>>> = vec![vec![]; nt];
     let mut w = opts.wigner.then(|| WignerKappa {
         kappa_p: vec![[0.0; 6]; nt],
         kappa_c: vec![[0.0; 6]; nt],
@@ -414,15 +502,15 @@ pub fn assemble(
                 })
                 .collect();
             // Matthiessen: the scattering rates add.
-            let g: Vec<f64> = match &gamma_iso {
-                Some(iso) => gamma_q[iq][it]
-                    .iter()
-                    .zip(&iso[iq])
-                    .map(|(a, b)| a + b)
-                    .collect(),
-                None => gamma_q[iq][it].clone(),
-            };
+            let g: Vec<f64> = (0..p.frequencies.len())
+                .map(|s| {
+                    let iso = gamma_iso.as_ref().map_or(0.0, |x| x[iq][s]);
+                    let boundary = opts.boundary_mfp.map_or(0.0, |l| boundary_gamma(&v[s], l));
+                    gamma_q[iq][it][s] + iso + boundary
+                })
+                .collect();
             let g = &g;
+            gamma_total[it].push(g.clone());
             let mk = rta::mode_kappa(&p.frequencies, &cv, &gvgv, g, opts.cutoff_frequency, unit);
             for m in &mk {
                 for c in 0..6 {
@@ -454,7 +542,48 @@ pub fn assemble(
         res.gv_by_gv.push(gvgv);
     }
     res.wigner = w;
+    if let Some((maps, rows)) = collisions {
+        res.lbte = Some(solve_lbte(&maps, &rows, &res, &gamma_total, opts)?);
+    }
     Ok(res)
+}
+
+/// Γ^b = |v|/(4πL) (THz) for a boundary mean free path L in µm and v in THz·Å.
+pub fn boundary_gamma(v: &Vec3, mfp_um: f64) -> f64 {
+    crate::linalg::norm(v) / (4.0 * std::f64::consts::PI * mfp_um * 1e4)
+}
+
+fn solve_lbte(
+    maps: &lbte::StarMaps,
+    rows: &CollisionRows,
+    res: &KappaResult,
+    gamma_total: &[Vec<Vec<f64>>],
+    opts: &KappaOptions,
+) -> Result<LbteKappa> {
+    let mut out = LbteKappa {
+        kappa: vec![],
+        mode_kappa: vec![],
+        dimension: 0,
+    };
+    for it in 0..opts.temperatures.len() {
+        let sol = lbte::solve(
+            maps,
+            &lbte::LbteInputs {
+                rows: rows.iter().map(|r| &r[it][..]).collect(),
+                gamma: &gamma_total[it],
+                frequencies: &res.frequencies,
+                heat_capacity: &res.heat_capacity[it],
+                velocities: &res.group_velocities,
+                weights: &res.weights,
+                cutoff_frequency: opts.cutoff_frequency,
+                unit: res.kappa_unit_conversion,
+            },
+        )?;
+        out.kappa.push(sol.kappa);
+        out.mode_kappa.push(sol.mode_kappa);
+        out.dimension = sol.dimension;
+    }
+    Ok(out)
 }
 
 /// Γ per irreducible q, per temperature, per band: `[q][T][s]` (THz).

@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod job;
+pub mod lbte;
 pub mod plan;
 pub mod rta;
 pub mod spectral;

@@ -1,0 +1,198 @@
+//! Direct solution of the linearized BTE (`--lbte`) and boundary scattering against phono3py:
+//! 4.9.0 runs kept in tests/data (validation/gen_lbte_reference.py) and the 3.31.1 LBTE file of
+//! shared/data/phono3py/Si-PBEsol; plus the RTA limit of the collision-matrix solver.
+#![allow(clippy::needless_range_loop)]
+
+mod common;
+use common::*;
+use latdyn::transport::job::{KappaOptions, assemble_with, kappa_mesh, run_kappa};
+use latdyn::transport::lbte::StarMaps;
+
+/// Si 11×11×11, tetrahedron method: κ from the collision matrix and the RTA κ of the same run
+/// against phono3py 4.9.0 --lbte (measured: LBTE −0.024 %, −0.017 %, −0.015 % at 100, 300,
+/// 700 K; RTA ≤ 4e-5). With the off-diagonal collisions set to zero the solver must return the
+/// RTA κ exactly.
+#[test]
+fn si_lbte_matches_phono3py_and_reduces_to_rta() {
+    let input = si_with("si-pbesol/fc/fc2.hdf5");
+    let (fc3, _) =
+        latdyn::io::load_fc3(&input, &data("si-pbesol/fc/fc3.hdf5"), None, None).unwrap();
+    let dm = input.dynamical_matrix(false).unwrap();
+    let reference = local("si_pbesol_lbte_m111111.json");
+    let temps = f64s(&reference["temperature_K"]);
+    let opts = KappaOptions {
+        lbte: true,
+        ..KappaOptions::new([11, 11, 11], temps.clone())
+    };
+    let res = run_kappa(&dm, &fc3, &opts).unwrap();
+    let lbte = res.lbte.as_ref().unwrap();
+    check_kappa(
+        "κ_LBTE",
+        &lbte.kappa,
+        &reference[format!("kappa_{VOIGT}")],
+        &temps,
+        5e-4,
+    );
+    check_kappa(
+        "κ_RTA",
+        &res.kappa,
+        &reference[format!("kappa_RTA_{VOIGT}")],
+        &temps,
+        1e-4,
+    );
+    // Normal processes make the full solution exceed the RTA in Si (by 3.8 % at 300 K).
+    for it in 0..temps.len() {
+        assert!(lbte.kappa[it][0] > 1.01 * res.kappa[it][0]);
+        let sum: f64 = lbte.mode_kappa[it].iter().flatten().map(|m| m[0]).sum();
+        assert!((sum / 1331.0 - lbte.kappa[it][0]).abs() < 1e-10 * lbte.kappa[it][0]);
+    }
+
+    // RTA limit: only the diagonal.
+    let km = kappa_mesh(dm.primitive(), opts.mesh).unwrap();
+    let maps = StarMaps::new(&km.ir, &km.rotations, &dm.primitive().reciprocal());
+    let (nq, nb, nt) = (res.qpoints.len(), 6, temps.len());
+    let rows = vec![vec![vec![0.0; 9 * nb * nb * nq]; nt]; nq];
+    let gamma_q = (0..nq)
+        .map(|iq| (0..nt).map(|it| res.gamma[it][iq].clone()).collect())
+        .collect();
+    let diag = assemble_with(&dm, &km, gamma_q, None, Some((maps, rows)), &opts).unwrap();
+    for it in 0..nt {
+        let (a, b) = (diag.lbte.as_ref().unwrap().kappa[it], diag.kappa[it]);
+        for c in 0..6 {
+            assert!(
+                (a[c] - b[c]).abs() < 1e-11 * b[0],
+                "diagonal-only LBTE at {} K, component {c}: {} vs RTA {}",
+                temps[it],
+                a[c],
+                b[c]
+            );
+        }
+    }
+}
+
+/// Boundary scattering Γ_b = |v|/(4πL), L = 0.1 µm, against phono3py 4.9.0 --bmfp 0.1
+/// (measured +0.004 %, +0.013 %).
+#[test]
+fn si_boundary_scattering_matches_phono3py() {
+    let input = si_with("si-pbesol/fc/fc2.hdf5");
+    let (fc3, _) =
+        latdyn::io::load_fc3(&input, &data("si-pbesol/fc/fc3.hdf5"), None, None).unwrap();
+    let dm = input.dynamical_matrix(false).unwrap();
+    let reference = local("si_pbesol_boundary0.1um_m111111.json");
+    let temps = f64s(&reference["temperature_K"]);
+    let res = run_kappa(
+        &dm,
+        &fc3,
+        &KappaOptions {
+            boundary_mfp: Some(0.1),
+            ..KappaOptions::new([11, 11, 11], temps.clone())
+        },
+    )
+    .unwrap();
+    check_kappa(
+        "κ_RTA with boundary",
+        &res.kappa,
+        &reference[format!("kappa_{VOIGT}")],
+        &temps,
+        3e-4,
+    );
+}
+
+fn lbte_cmd(out: &std::path::Path, threads: &str, extra: &[&str]) -> std::process::Command {
+    let d = "phono3py/Si-PBEsol";
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_latdyn"));
+    c.args(["--quiet", "--threads", threads, "kappa", "--cell"])
+        .arg(data(&format!("{d}/phono3py_disp.yaml")))
+        .arg("--fc2")
+        .arg(data(&format!("{d}/fc2.hdf5")))
+        .arg("--fc3")
+        .arg(data(&format!("{d}/fc3.hdf5")))
+        .args([
+            "--mesh",
+            "7 7 7",
+            "--temperatures",
+            "100 300 500",
+            "--lbte",
+            "--no-plots",
+            "--out",
+        ])
+        .arg(out)
+        .args(extra);
+    c
+}
+
+fn json_without_timing(dir: &std::path::Path) -> String {
+    std::fs::read_to_string(dir.join("kappa.json"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("wall_time_s"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `latdyn kappa --lbte` on phono3py's own Si-PBEsol example (7×7×7, its 3.31.1 fc2/fc3):
+/// the HDF5 has the datasets of phono3py's LBTE file; κ agrees with that file (cross-version:
+/// the LBTE/RTA ratio to 5e-4, κ to 0.2 %, as phono3py 3.31.1's Γ differs from 4.x); 1 and 2
+/// threads, and a run split with --q-range (collision rows on disk) give identical results.
+#[test]
+fn lbte_command_matches_phono3py_file_and_resumes() {
+    let dir = tmp_dir("lbte-cli");
+    let runs: Vec<_> = ["1", "2"]
+        .iter()
+        .map(|t| {
+            let out = dir.join(format!("t{t}"));
+            let o = lbte_cmd(&out, t, &[]).output().unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            out
+        })
+        .collect();
+    assert_eq!(
+        json_without_timing(&runs[0]),
+        json_without_timing(&runs[1]),
+        "kappa.json differs between 1 and 2 threads"
+    );
+    let split = dir.join("split");
+    let o = lbte_cmd(&split, "2", &["--q-range", "0:9"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("run again without --q-range"));
+    assert!(split.join("linewidths/q000000.collisions.bin").is_file());
+    assert!(
+        lbte_cmd(&split, "2", &[])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    assert_eq!(json_without_timing(&split), json_without_timing(&runs[0]));
+
+    let theirs = hdf5_pure::File::open(data("phono3py/Si-PBEsol/kappa-m777.lbte.hdf5")).unwrap();
+    let ours = hdf5_pure::File::open(runs[0].join("kappa-m777.hdf5")).unwrap();
+    // f_vector is an internal vector of phono3py's solver (no temperature axis); not written.
+    for name in theirs.root().datasets().unwrap() {
+        if ["grid_point", "version", "f_vector"].contains(&name.as_str()) {
+            continue;
+        }
+        let shape = |f: &hdf5_pure::File| f.dataset(&name).map(|d| d.shape().unwrap());
+        assert_eq!(
+            shape(&ours).unwrap_or_else(|e| panic!("{name} missing: {e}")),
+            shape(&theirs).unwrap(),
+            "{name}"
+        );
+    }
+    let read = |f: &hdf5_pure::File, n: &str| f.dataset(n).unwrap().read_f64().unwrap();
+    let (k, k_rta) = (read(&ours, "kappa"), read(&ours, "kappa_RTA"));
+    let (rk, rk_rta) = (read(&theirs, "kappa"), read(&theirs, "kappa_RTA"));
+    for it in 0..3 {
+        let x = 6 * it;
+        let ratio = (k[x] / k_rta[x]) / (rk[x] / rk_rta[x]) - 1.0;
+        eprintln!(
+            "T{it}: κ_LBTE {:.4} vs {:.4} ({:+.3} %), LBTE/RTA ratio {ratio:+.1e}",
+            k[x],
+            rk[x],
+            100.0 * (k[x] - rk[x]) / rk[x]
+        );
+        assert!(ratio.abs() < 5e-4);
+        assert!((k[x] - rk[x]).abs() < 2e-3 * rk[x]);
+    }
+}
