@@ -27,15 +27,6 @@ pub fn third_point(mesh: &Mesh, g0: usize, g1: usize) -> usize {
     mesh.index(&c)
 }
 
-fn rotate(mesh: &Mesh, r: &[[i32; 3]; 3], g: usize) -> usize {
-    let a = mesh.address(g);
-    let b: [usize; 3] = std::array::from_fn(|i| {
-        let x: i64 = (0..3).map(|j| r[i][j] as i64 * a[j] as i64).sum();
-        x.rem_euclid(mesh.n[i] as i64) as usize
-    });
-    mesh.index(&b)
-}
-
 /// The irreducible triplets at grid point `g0` of a Γ-centred mesh. `rotations` act on reduced
 /// q (reciprocal rotations, with time reversal if the crystal has it).
 pub fn triplets_at_q(mesh: &Mesh, g0: usize, rotations: &[[[i32; 3]; 3]]) -> Triplets {
@@ -46,7 +37,7 @@ pub fn triplets_at_q(mesh: &Mesh, g0: usize, rotations: &[[[i32; 3]; 3]]) -> Tri
     let np = mesh.n_points();
     let little: Vec<&[[i32; 3]; 3]> = rotations
         .iter()
-        .filter(|r| rotate(mesh, r, g0) == g0)
+        .filter(|r| mesh.rotate_point(r, g0) == g0)
         .collect();
     let mut members = vec![(u32::MAX, 0u8); np];
     let mut list = Vec::new();
@@ -60,7 +51,10 @@ pub fn triplets_at_q(mesh: &Mesh, g0: usize, rotations: &[[[i32; 3]; 3]]) -> Tri
         let t = list.len() as u32;
         let mut count = 0;
         for r in &little {
-            for (p, side) in [(rotate(mesh, r, g1), 1u8), (rotate(mesh, r, g2), 2u8)] {
+            for (p, side) in [
+                (mesh.rotate_point(r, g1), 1u8),
+                (mesh.rotate_point(r, g2), 2u8),
+            ] {
                 if members[p].0 != t {
                     members[p] = (t, 0);
                     count += 1;

@@ -110,6 +110,15 @@ impl Symmetry {
         Ok(out)
     }
 
+    /// Cartesian form of a rotation acting on reduced q: q_cart = Bᵀ q_red with the reciprocal
+    /// vectors as the rows of B, so R_cart = Bᵀ r B⁻ᵀ. Vectors odd or even in q that follow the
+    /// star (group velocities, the LBTE deviations) rotate with it.
+    pub fn cartesian_reciprocal_rotation(cell: &Cell, r: &[[i32; 3]; 3]) -> Mat3 {
+        let bt = linalg::transpose(&cell.reciprocal());
+        let bt_inv = linalg::inverse(&bt).expect("validated lattice");
+        linalg::mat_mul(&linalg::mat_mul(&bt, &linalg::to_f64(r)), &bt_inv)
+    }
+
     /// Cartesian form of a fractional rotation: R_cart = Lᵀ R L⁻ᵀ (lattice vectors as rows).
     pub fn cartesian_rotation(cell: &Cell, r: &[[i32; 3]; 3]) -> Mat3 {
         let lt = linalg::transpose(&cell.lattice);

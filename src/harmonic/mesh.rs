@@ -77,41 +77,67 @@ impl Mesh {
         (0..self.n_points()).map(|g| self.qpoint(g)).collect()
     }
 
+    /// The rotations (acting on reduced q) that map the grid onto itself: q = (a + s/2)/n must
+    /// go to a grid point. A mesh that breaks the crystal symmetry (4×4×3 for a cubic crystal)
+    /// keeps only the operations it respects.
+    pub fn compatible_rotations(&self, rotations: &[[[i32; 3]; 3]]) -> Vec<[[i32; 3]; 3]> {
+        let s: [i64; 3] = std::array::from_fn(|k| self.shift[k] as i64);
+        let nn: [i64; 3] = std::array::from_fn(|k| self.n[k] as i64);
+        // In doubled units d = 2a + s, R q lands on the grid when (R q)_i n_i = Σ_j R_ij d_j n_i/n_j
+        // is an integer of the parity s_i for every grid point; checking the basis steps and
+        // the origin is enough because the map is linear.
+        let on_grid = |r: &[[i32; 3]; 3], d: [i64; 3]| {
+            (0..3).all(|i| {
+                let num: i64 = (0..3)
+                    .map(|j| r[i][j] as i64 * d[j] * nn[i] * (nn[0] * nn[1] * nn[2] / nn[j]))
+                    .sum();
+                let den = nn[0] * nn[1] * nn[2];
+                num % den == 0 && ((num / den) - s[i]).rem_euclid(2) == 0
+            })
+        };
+        rotations
+            .iter()
+            .filter(|r| {
+                on_grid(r, s)
+                    && (0..3).all(|k| {
+                        let mut d = s;
+                        d[k] += 2;
+                        on_grid(r, d)
+                    })
+            })
+            .copied()
+            .collect()
+    }
+
+    /// Grid index of R q for grid point g and a rotation R of reduced q that maps the grid onto
+    /// itself (`compatible_rotations`). In doubled units d = 2a + s: 2 n_i (R q)_i = Σ_j R_ij d_j n_i/n_j.
+    pub fn rotate_point(&self, r: &[[i32; 3]; 3], g: usize) -> usize {
+        let a = self.address(g);
+        let nn: [i64; 3] = std::array::from_fn(|k| self.n[k] as i64);
+        let s: [i64; 3] = std::array::from_fn(|k| self.shift[k] as i64);
+        let d: [i64; 3] = std::array::from_fn(|k| 2 * a[k] as i64 + s[k]);
+        let b: [usize; 3] = std::array::from_fn(|i| {
+            let den = nn[0] * nn[1] * nn[2];
+            let x: i64 = (0..3)
+                .map(|j| r[i][j] as i64 * d[j] * nn[i] * (den / nn[j]))
+                .sum::<i64>()
+                / den;
+            ((x - s[i]) / 2).rem_euclid(nn[i]) as usize
+        });
+        self.index(&b)
+    }
+
     /// Reduces the mesh with reciprocal rotations (acting on reduced q). Rotations that do not
     /// map the (shifted) grid onto itself are left out.
     pub fn irreducible(&self, rotations: &[[[i32; 3]; 3]]) -> IrreducibleMesh {
         let np = self.n_points();
-        let s: [i64; 3] = std::array::from_fn(|k| self.shift[k] as i64);
-        let nn: [i64; 3] = std::array::from_fn(|k| self.n[k] as i64);
-        // Doubled addresses 2a + s keep the half-grid shift integral.
-        let usable: Vec<&[[i32; 3]; 3]> = rotations
-            .iter()
-            .filter(|r| {
-                (0..np).all(|g| {
-                    let a = self.address(g);
-                    let d: [i64; 3] = std::array::from_fn(|k| 2 * a[k] as i64 + s[k]);
-                    (0..3).all(|i| {
-                        let x: i64 = (0..3).map(|j| r[i][j] as i64 * d[j]).sum();
-                        (x - s[i]).rem_euclid(2) == 0
-                    })
-                })
-            })
-            .collect();
+        let usable = self.compatible_rotations(rotations);
         let mut map = vec![usize::MAX; np];
         for g in 0..np {
             if map[g] != usize::MAX {
                 continue;
             }
-            let a = self.address(g);
-            let d: [i64; 3] = std::array::from_fn(|k| 2 * a[k] as i64 + s[k]);
-            let mut orbit = Vec::with_capacity(usable.len());
-            for r in &usable {
-                let b: [usize; 3] = std::array::from_fn(|i| {
-                    let x: i64 = (0..3).map(|j| r[i][j] as i64 * d[j]).sum();
-                    ((x - s[i]) / 2).rem_euclid(nn[i]) as usize
-                });
-                orbit.push(self.index(&b));
-            }
+            let orbit: Vec<usize> = usable.iter().map(|r| self.rotate_point(r, g)).collect();
             let rep = *orbit.iter().min().expect("identity is always usable");
             for h in orbit {
                 map[h] = rep;

@@ -262,7 +262,7 @@ pub fn run_kappa_parts_on(
         rotations,
         mesh,
         ir,
-        ..
+        cart,
     } = km;
     let ph = mesh_phonons(
         dm,
@@ -277,9 +277,7 @@ pub fn run_kappa_parts_on(
         delta: opts.delta,
         collisions: false,
     };
-    let maps = opts
-        .lbte
-        .then(|| lbte::StarMaps::new(ir, rotations, &prim.reciprocal()));
+    let maps = opts.lbte.then(|| lbte::StarMaps::new(ir, rotations, cart));
     let rec = prim.reciprocal();
     let n_ir = ir.ir_grid_points.len();
     let (start, end) = opts.q_range.unwrap_or((0, n_ir));
@@ -346,7 +344,7 @@ pub fn run_kappa_parts_on(
 pub struct KappaMesh {
     /// Reciprocal rotations (time reversal included) acting on reduced q.
     pub rotations: Vec<[[i32; 3]; 3]>,
-    /// Cartesian point-group rotations, for the star sums.
+    /// Cartesian forms of `rotations`, for the star sums.
     pub cart: Vec<crate::linalg::Mat3>,
     pub mesh: Mesh,
     pub ir: IrreducibleMesh,
@@ -359,13 +357,15 @@ pub fn kappa_mesh(prim: &crate::crystal::Cell, n: [usize; 3]) -> Result<KappaMes
         )));
     }
     let sym = Symmetry::new(prim, 1e-5)?;
-    let rotations = sym.reciprocal_rotations();
-    let cart = sym
-        .point_group()
-        .iter()
-        .map(|r| Symmetry::cartesian_rotation(prim, r))
-        .collect();
     let mesh = Mesh::gamma_centered(n);
+    // Only the operations the mesh respects reduce it (and its triplets).
+    let rotations = mesh.compatible_rotations(&sym.reciprocal_rotations());
+    // The star sums run over the same operations (time reversal adds −R, which leaves the
+    // products of two velocities unchanged).
+    let cart = rotations
+        .iter()
+        .map(|r| Symmetry::cartesian_reciprocal_rotation(prim, r))
+        .collect();
     let ir = mesh.irreducible(&rotations);
     Ok(KappaMesh {
         rotations,

@@ -26,7 +26,7 @@
 use crate::anharmonic::linewidth::TripletColumns;
 use crate::anharmonic::triplets::Triplets;
 use crate::error::{Error, Result};
-use crate::harmonic::mesh::{IrreducibleMesh, Mesh};
+use crate::harmonic::mesh::IrreducibleMesh;
 use crate::linalg::{self, Mat3, Vec3};
 use faer::linalg::solvers::Solve;
 use faer::{Mat, Side};
@@ -45,28 +45,12 @@ pub struct StarMaps {
     pub cartesian: Vec<Mat3>,
 }
 
-fn rotate(mesh: &Mesh, r: &[[i32; 3]; 3], g: usize) -> usize {
-    let a = mesh.address(g);
-    let b: [usize; 3] = std::array::from_fn(|i| {
-        let x: i64 = (0..3).map(|j| r[i][j] as i64 * a[j] as i64).sum();
-        x.rem_euclid(mesh.n[i] as i64) as usize
-    });
-    mesh.index(&b)
-}
-
 impl StarMaps {
-    /// `rotations` act on reduced q (the κ mesh's reciprocal rotations); `reciprocal` has the
-    /// reciprocal basis vectors as rows.
-    pub fn new(ir: &IrreducibleMesh, rotations: &[[[i32; 3]; 3]], reciprocal: &Mat3) -> StarMaps {
+    /// `rotations` act on reduced q (the κ mesh's reciprocal rotations); `cartesian` holds
+    /// their Cartesian forms (`Symmetry::cartesian_reciprocal_rotation`).
+    pub fn new(ir: &IrreducibleMesh, rotations: &[[[i32; 3]; 3]], cartesian: &[Mat3]) -> StarMaps {
         let mesh = &ir.mesh;
         let np = mesh.n_points();
-        // q_cart = Bᵀ q_red, so a rotation r of reduced q is Bᵀ r B⁻ᵀ in Cartesian coordinates.
-        let bt = linalg::transpose(reciprocal);
-        let bt_inv = linalg::inverse(&bt).expect("reciprocal basis is regular");
-        let cartesian: Vec<Mat3> = rotations
-            .iter()
-            .map(|r| linalg::mat_mul(&linalg::mat_mul(&bt, &linalg::to_f64(r)), &bt_inv))
-            .collect();
         let mut ir_of = vec![usize::MAX; np];
         let mut sum = vec![[[0.0; 3]; 3]; np];
         let mut count = vec![0usize; np];
@@ -74,8 +58,8 @@ impl StarMaps {
         for (j, &gj) in ir.ir_grid_points.iter().enumerate() {
             let mut fixed = [[0.0; 3]; 3];
             let mut n_fixed = 0;
-            for (r, c) in rotations.iter().zip(&cartesian) {
-                let p = rotate(mesh, r, gj);
+            for (r, c) in rotations.iter().zip(cartesian) {
+                let p = mesh.rotate_point(r, gj);
                 ir_of[p] = j;
                 count[p] += 1;
                 add_into(&mut sum[p], c);
@@ -97,7 +81,7 @@ impl StarMaps {
             rotation_to,
             invariant_basis,
             n_rotations: rotations.len(),
-            cartesian,
+            cartesian: cartesian.to_vec(),
         }
     }
 }
