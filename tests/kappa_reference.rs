@@ -506,7 +506,12 @@ fn kappa_plan_counts_triplets() {
         latdyn::io::load_fc3(&input, &data("si-pbesol/fc/fc3.hdf5"), None, None).unwrap();
     let km = latdyn::transport::job::kappa_mesh(input.primitive(), [11, 11, 11]).unwrap();
     let rot = &km.rotations;
-    let p = latdyn::transport::plan::plan(&km, 6, &fc3, 1, false, 2);
+    let opts = |mesh: [usize; 3], wigner: bool, lbte: bool| KappaOptions {
+        wigner,
+        lbte,
+        ..KappaOptions::new(mesh, vec![300.0])
+    };
+    let p = latdyn::transport::plan::plan(&km, 6, &fc3, &opts([11, 11, 11], false, false), 2);
     let mesh = latdyn::harmonic::mesh::Mesh::gamma_centered([11, 11, 11]);
     let exact: usize = mesh
         .irreducible(rot)
@@ -521,10 +526,20 @@ fn kappa_plan_counts_triplets() {
     assert_eq!((p.n_irreducible_q, p.n_triplets), (56, exact));
     // Past the exact-count limit the estimate N²/(2|G|) is used; 21³ is checked against it.
     let km21 = latdyn::transport::job::kappa_mesh(input.primitive(), [21, 21, 21]).unwrap();
-    let big = latdyn::transport::plan::plan(&km21, 6, &fc3, 1, true, 2);
+    let big = latdyn::transport::plan::plan(&km21, 6, &fc3, &opts([21, 21, 21], true, false), 2);
     let n = 21f64.powi(3);
     assert!((big.n_triplets as f64 - n * n / (2.0 * rot.len() as f64)).abs() < 1.0);
     assert!(big.memory_bytes > p.memory_bytes && big.core_seconds > 10.0 * p.core_seconds);
+    // The direct solution adds its matrices: 21³ has 286 irreducible q, 18·286 = 5148 unknowns
+    // at most, rows 286 × 18 × 5148 and the matrix 5148² (8 B each): 424 MB.
+    let lbte = latdyn::transport::plan::plan(&km21, 6, &fc3, &opts([21, 21, 21], true, true), 2);
+    let extra = lbte.memory_bytes - big.memory_bytes;
+    eprintln!(
+        "LBTE 21³: {} irreducible q, +{:.0} MB",
+        lbte.n_irreducible_q,
+        extra / 1e6
+    );
+    assert!(extra > 424e6 && extra < 440e6, "{extra}");
 }
 
 /// The per-q transformed fc3 (entries sharing R' − R'' collapsed, lattice phase tables) gives
@@ -557,4 +572,43 @@ fn transformed_fc3_equals_direct_sum() {
             .fold(0.0, f64::max);
         assert!(diff < 1e-12 * scale, "{diff} (scale {scale})");
     }
+}
+
+/// `latdyn info --fc3 … --mesh` reports the κ run's cost before it is started: the same counts
+/// as the plan, more memory with --lbte.
+#[test]
+fn info_estimates_a_kappa_run() {
+    let run = |extra: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_latdyn"))
+            .args(["info", "--cell"])
+            .arg(data("si-pbesol/inputs/phono3py_disp.yaml"))
+            .arg("--fc2")
+            .arg(data("si-pbesol/fc/fc2.hdf5"))
+            .arg("--fc3")
+            .arg(data("si-pbesol/fc/fc3.hdf5"))
+            .args(["--mesh", "11 11 11"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8(o.stdout).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("kappa run:"))
+            .unwrap_or_else(|| panic!("no estimate in:\n{text}"))
+            .to_string();
+        assert!(line.contains("56 irreducible q"), "{line}");
+        let mb: f64 = line
+            .split("memory ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        mb
+    };
+    let (rta, lbte) = (run(&[]), run(&["--lbte"]));
+    assert!(lbte > rta, "{lbte} MB with --lbte vs {rta} MB");
 }

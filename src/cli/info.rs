@@ -4,8 +4,35 @@ use super::InputArgs;
 use crate::crystal::symmetry::Symmetry;
 use crate::error::Result;
 use crate::harmonic::mesh::Mesh;
+use clap::Args;
+use std::path::PathBuf;
 
-pub fn run(a: &InputArgs) -> Result<()> {
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// fc3 of a planned `latdyn kappa` run: also estimate its time and memory on --mesh.
+    #[arg(long)]
+    pub fc3: Option<PathBuf>,
+    /// As `latdyn kappa --fc3-cell`.
+    #[arg(long)]
+    pub fc3_cell: Option<PathBuf>,
+    /// As `latdyn kappa --fc3-supercell`.
+    #[arg(long)]
+    pub fc3_supercell: Option<String>,
+    /// Temperatures of the planned κ run.
+    #[arg(long, default_value = "300")]
+    pub temperatures: String,
+    /// The planned κ run adds the Wigner coherence term.
+    #[arg(long)]
+    pub wigner: bool,
+    /// The planned κ run solves the linearized BTE directly.
+    #[arg(long)]
+    pub lbte: bool,
+}
+
+pub fn run(args: &InfoArgs) -> Result<()> {
+    let a = &args.input;
     let deck = a.deck()?;
     let input = crate::workflow::load(&deck)?;
     let prim = input.primitive();
@@ -76,5 +103,37 @@ pub fn run(a: &InputArgs) -> Result<()> {
         ir.qpoints.len(),
         dos_bytes as f64 / 1e6
     );
+    if let Some(fc3_path) = &args.fc3 {
+        let (fc3, asr) = super::kappa::load_fc3(
+            &input,
+            fc3_path,
+            args.fc3_supercell.as_deref(),
+            args.fc3_cell.as_deref(),
+        )?;
+        let opts = crate::transport::job::KappaOptions {
+            wigner: args.wigner,
+            lbte: args.lbte,
+            ..crate::transport::job::KappaOptions::new(
+                mesh,
+                super::kappa::parse_temperatures(&args.temperatures)?,
+            )
+        };
+        let km = crate::transport::job::kappa_mesh(prim, mesh)?;
+        let p = crate::transport::plan::plan(&km, nb, &fc3, &opts, rayon::current_num_threads());
+        println!(
+            "fc3:       {} ({} terms, ASR violation {asr:.2e} eV/Å³)",
+            fc3_path.display(),
+            fc3.terms.len()
+        );
+        println!("kappa run: {}", super::kappa::describe_plan(&p));
+        match crate::transport::plan::available_memory() {
+            Some(avail) if p.memory_bytes > avail => println!(
+                "           does NOT fit: {:.1} GB available (latdyn kappa refuses it without --force)",
+                avail / 1e9
+            ),
+            Some(avail) => println!("           fits: {:.1} GB available", avail / 1e9),
+            None => {}
+        }
+    }
     Ok(())
 }

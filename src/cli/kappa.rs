@@ -116,6 +116,30 @@ fn mass_variances(a: &KappaArgs, prim: &crate::crystal::Cell) -> Result<Option<V
         .map(Some)
 }
 
+/// fc3 from the command-line flags (--fc3, --fc3-supercell, --fc3-cell), with its ASR violation.
+pub fn load_fc3(
+    input: &crate::io::HarmonicInput,
+    path: &std::path::Path,
+    supercell: Option<&str>,
+    cell: Option<&std::path::Path>,
+) -> Result<(crate::fc::fc3::Fc3, f64)> {
+    let matrix = supercell
+        .map(|s| crate::config::parse_supercell(&numbers(s, "--fc3-supercell")?))
+        .transpose()?;
+    crate::io::load_fc3(input, path, matrix, cell)
+}
+
+/// The --temperatures list: non-negative, finite.
+pub fn parse_temperatures(text: &str) -> Result<Vec<f64>> {
+    let t: Vec<f64> = numbers(text, "--temperatures")?;
+    if t.is_empty() || t.iter().any(|t| !(*t >= 0.0 && t.is_finite())) {
+        return Err(Error::input(format!(
+            "--temperatures: expected non-negative numbers, found '{text}'"
+        )));
+    }
+    Ok(t)
+}
+
 fn parse_range(s: &str) -> Result<(usize, usize)> {
     let bad = || {
         Error::input(format!(
@@ -153,13 +177,7 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
     let mesh = deck
         .mesh
         .ok_or_else(|| Error::input("latdyn kappa needs --mesh \"n1 n2 n3\""))?;
-    let temperatures: Vec<f64> = numbers(&a.temperatures, "--temperatures")?;
-    if temperatures.is_empty() || temperatures.iter().any(|t| !(*t >= 0.0 && t.is_finite())) {
-        return Err(Error::input(format!(
-            "--temperatures: expected non-negative numbers, found '{}'",
-            a.temperatures
-        )));
-    }
+    let temperatures = parse_temperatures(&a.temperatures)?;
     let delta = match (a.smearing, a.adaptive_smearing) {
         (_, Some(s)) if s > 0.0 && s.is_finite() => DeltaMethod::Adaptive(s),
         (_, Some(s)) => {
@@ -178,11 +196,6 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
         },
     };
     let input = crate::workflow::load(&deck)?;
-    let fc3_matrix = a
-        .fc3_supercell
-        .as_deref()
-        .map(|s| crate::config::parse_supercell(&numbers(s, "--fc3-supercell")?))
-        .transpose()?;
     let dm = input.dynamical_matrix(!a.no_nac)?;
     std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
     let isotope = mass_variances(a, input.primitive())?;
@@ -212,8 +225,12 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             json!({"read_gamma": g}),
         ),
         (None, Some(fc3_path)) => {
-            let (fc3, fc3_asr) =
-                crate::io::load_fc3(&input, fc3_path, fc3_matrix, a.fc3_cell.as_deref())?;
+            let (fc3, fc3_asr) = load_fc3(
+                &input,
+                fc3_path,
+                a.fc3_supercell.as_deref(),
+                a.fc3_cell.as_deref(),
+            )?;
             let info = json!({"file": fc3_path, "asr_violation_eV_per_A3": fc3_asr, "terms": fc3.terms.len()});
             let km = kappa_mesh(dm.primitive(), opts.mesh)?;
             check_plan(a, &dm, &fc3, &km, &opts)?;
@@ -394,30 +411,30 @@ fn check_plan(
     km: &KappaMesh,
     opts: &KappaOptions,
 ) -> Result<()> {
-    let p = crate::transport::plan::plan(
-        km,
-        dm.n_bands(),
-        fc3,
-        opts.temperatures.len(),
-        opts.wigner,
-        rayon::current_num_threads(),
-    );
-    eprintln!(
-        "latdyn kappa: {} irreducible q, {} triplets; estimated memory {:.0} MB, ≈ {:.0} core-seconds",
-        p.n_irreducible_q,
-        p.n_triplets,
-        p.memory_bytes / 1e6,
-        p.core_seconds
-    );
+    let p = crate::transport::plan::plan(km, dm.n_bands(), fc3, opts, rayon::current_num_threads());
+    eprintln!("latdyn kappa: {}", describe_plan(&p));
     if let Some(avail) = crate::transport::plan::available_memory()
         && p.memory_bytes > avail
         && !a.force
     {
         return Err(Error::input(format!(
-            "the run needs ≈ {:.1} GB but {:.1} GB are available; use a smaller mesh, fewer temperatures, no --wigner, or --force",
+            "the run needs ≈ {:.1} GB but {:.1} GB are available; use a smaller mesh, fewer temperatures, no --wigner/--lbte, or --force",
             p.memory_bytes / 1e9,
             avail / 1e9
         )));
     }
     Ok(())
+}
+
+/// One line: irreducible q, triplets, memory and time estimates.
+pub fn describe_plan(p: &crate::transport::plan::KappaPlan) -> String {
+    let threads = rayon::current_num_threads();
+    format!(
+        "{} irreducible q, {} triplets; estimated memory {:.0} MB, ≈ {:.0} core-seconds (≈ {:.0} s on {threads} threads)",
+        p.n_irreducible_q,
+        p.n_triplets,
+        p.memory_bytes / 1e6,
+        p.core_seconds,
+        p.core_seconds / threads as f64
+    )
 }

@@ -37,8 +37,9 @@ pub enum Command {
     },
     /// Harmonic phonons from flags: frequencies, velocities, DOS, thermodynamics, bands.
     Phonons(PhononArgs),
-    /// What was read: atoms, masses, space group, fc range, ASR violation, cost estimate.
-    Info(InputArgs),
+    /// What was read: atoms, masses, space group, fc range, ASR violation, cost estimates
+    /// (with --fc3: of a `latdyn kappa` run on --mesh).
+    Info(info::InfoArgs),
     /// Convert fc2 between formats (phonopy text / HDF5 / TDEP).
     Convert(convert::ConvertArgs),
     /// Three-phonon linewidths and thermal conductivity (RTA κ_P, Wigner κ_C).

@@ -19,10 +19,10 @@ pub fn plan(
     km: &super::job::KappaMesh,
     nb: usize,
     fc3: &crate::fc::fc3::Fc3,
-    n_temperatures: usize,
-    wigner: bool,
+    opts: &super::job::KappaOptions,
     threads: usize,
 ) -> KappaPlan {
+    let (n_temperatures, wigner) = (opts.temperatures.len(), opts.wigner);
     let n_fc3_entries = fc3.terms.len();
     // Entries of the per-q transformed fc3: terms sharing (κ, κ', κ'', R' − R'').
     let collapsed: std::collections::HashSet<(usize, usize, usize, [i32; 3])> = fc3
@@ -50,6 +50,13 @@ pub fn plan(
         (n * n / (2.0 * rotations.len().max(1) as f64)).ceil() as usize
     };
     let (nbf, nq, nt) = (nb as f64, ir.qpoints.len() as f64, n_temperatures as f64);
+    // LBTE: the collision rows of every irreducible q ([T][3nb × 3nb·N_ir]), the symmetric
+    // matrix of the solve (at most 3nb·N_ir square), and the per-triplet columns of the points
+    // in flight (one per thread, ≈ N/2 triplets each).
+    let dim = 3.0 * nbf * nq;
+    let lbte_bytes = nt * nq * 3.0 * nbf * dim * 8.0
+        + dim * dim * 8.0
+        + threads as f64 * (n / 2.0) * nt * 2.0 * nbf * nbf * 8.0;
     // Mesh phonons (eigenvectors 16 B, frequencies, velocities), the fc3 list twice (list and
     // transformed copy), per-thread work arrays (3 × nb³ complex), and the results
     // (Γ, mode κ, Wigner pair κ).
@@ -58,12 +65,19 @@ pub fn plan(
         + 2.0 * n_fc3_entries as f64 * 240.0
         + threads as f64 * 3.0 * nbf.powi(3) * 16.0
         + nt * nq * nbf * (8.0 * 3.0 + 48.0)
-        + if wigner { nt * nq * nbf * nbf * 48.0 } else { 0.0 };
+        + if wigner { nt * nq * nbf * nbf * 48.0 } else { 0.0 }
+        + if opts.lbte { lbte_bytes } else { 0.0 };
     // Per triplet: the Fourier sum (≈ 4 flops per component of each transformed entry), the
     // contraction (3 nb⁴ complex multiply-adds) and the δ weights (nb² pairs × 3 × 24
     // tetrahedra, ≈ 600 flops per pair and band of q).
     let flops = n_triplets as f64
-        * (4.0 * 27.0 * collapsed.len() as f64 + 24.0 * nbf.powi(4) + 600.0 * nbf.powi(3));
+        * (4.0 * 27.0 * collapsed.len() as f64 + 24.0 * nbf.powi(4) + 600.0 * nbf.powi(3))
+        + if opts.lbte {
+            // Building the reduced matrix and its Cholesky factorization, per temperature.
+            nt * (9.0 * dim * dim + dim.powi(3) / 3.0)
+        } else {
+            0.0
+        };
     KappaPlan {
         n_irreducible_q: ir.qpoints.len(),
         n_triplets,
