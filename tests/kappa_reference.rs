@@ -530,8 +530,10 @@ fn kappa_plan_counts_triplets() {
     let n = 21f64.powi(3);
     assert!((big.n_triplets as f64 - n * n / (2.0 * rot.len() as f64)).abs() < 1.0);
     assert!(big.memory_bytes > p.memory_bytes && big.core_seconds > 10.0 * p.core_seconds);
-    // The direct solution adds its matrices: 21³ has 286 irreducible q, 18·286 = 5148 unknowns
-    // at most, rows 286 × 18 × 5148 and the matrix 5148² (8 B each): 424 MB.
+    // The direct solution adds its reduced matrix: 21³ has 286 irreducible q, so at most
+    // 18·286 = 5148 unknowns (5148² × 8 B = 212 MB); points on symmetry elements have fewer
+    // (the vectors their little group fixes), so less — measured estimates track the real peak
+    // within 2 % (Si 19³) and 25 % (AlN 12×12×8).
     let lbte = latdyn::transport::plan::plan(&km21, 6, &fc3, &opts([21, 21, 21], true, true), 2);
     let extra = lbte.memory_bytes - big.memory_bytes;
     eprintln!(
@@ -539,7 +541,7 @@ fn kappa_plan_counts_triplets() {
         lbte.n_irreducible_q,
         extra / 1e6
     );
-    assert!(extra > 424e6 && extra < 440e6, "{extra}");
+    assert!(extra > 50e6 && extra < 215e6, "{extra}");
 }
 
 /// The per-q transformed fc3 (entries sharing R' − R'' collapsed, lattice phase tables) gives

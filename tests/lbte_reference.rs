@@ -6,7 +6,7 @@
 mod common;
 use common::*;
 use latdyn::transport::job::{KappaOptions, assemble_with, kappa_mesh, run_kappa};
-use latdyn::transport::lbte::StarMaps;
+use latdyn::transport::lbte::{LbteSystem, StarMaps};
 
 /// Si 11×11×11, tetrahedron method: κ from the collision matrix and the RTA κ of the same run
 /// against phono3py 4.9.0 --lbte (measured: LBTE −0.024 %, −0.017 %, −0.015 % at 100, 300,
@@ -47,15 +47,21 @@ fn si_lbte_matches_phono3py_and_reduces_to_rta() {
         assert!((sum / 1331.0 - lbte.kappa[it][0]).abs() < 1e-10 * lbte.kappa[it][0]);
     }
 
-    // RTA limit: only the diagonal.
+    // RTA limit: a system with no rows added has only the diagonal.
     let km = kappa_mesh(dm.primitive(), opts.mesh).unwrap();
-    let maps = StarMaps::new(&km.ir, &km.rotations, &km.cart);
-    let (nq, nb, nt) = (res.qpoints.len(), 6, temps.len());
-    let rows = vec![vec![vec![0.0; 9 * nb * nb * nq]; nt]; nq];
+    let (nq, nt) = (res.qpoints.len(), temps.len());
+    let freqs: Vec<&[f64]> = res.frequencies.iter().map(|f| &f[..]).collect();
+    let system = LbteSystem::new(
+        StarMaps::new(&km.ir, &km.rotations, &km.cart),
+        &res.weights,
+        &freqs,
+        opts.cutoff_frequency,
+        nt,
+    );
     let gamma_q = (0..nq)
         .map(|iq| (0..nt).map(|it| res.gamma[it][iq].clone()).collect())
         .collect();
-    let diag = assemble_with(&dm, &km, gamma_q, None, Some((maps, rows)), &opts).unwrap();
+    let diag = assemble_with(&dm, &km, gamma_q, None, Some(system), &opts).unwrap();
     for it in 0..nt {
         let (a, b) = (diag.lbte.as_ref().unwrap().kappa[it], diag.kappa[it]);
         for c in 0..6 {

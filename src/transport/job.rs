@@ -277,7 +277,16 @@ pub fn run_kappa_parts_on(
         delta: opts.delta,
         collisions: false,
     };
-    let maps = opts.lbte.then(|| lbte::StarMaps::new(ir, rotations, cart));
+    let system = opts.lbte.then(|| {
+        let freqs: Vec<&[f64]> = ir.ir_grid_points.iter().map(|&g| ph.freqs(g)).collect();
+        lbte::LbteSystem::new(
+            lbte::StarMaps::new(ir, rotations, cart),
+            &ir.weights,
+            &freqs,
+            opts.cutoff_frequency,
+            opts.temperatures.len(),
+        )
+    });
     let rec = prim.reciprocal();
     let n_ir = ir.ir_grid_points.len();
     let (start, end) = opts.q_range.unwrap_or((0, n_ir));
@@ -306,14 +315,23 @@ pub fn run_kappa_parts_on(
                 Some(c) => c.load(iq, g0, nt, nb, opts.lbte.then_some(row_len))?,
                 None => None,
             };
-            if stored.is_some() || iq < start || iq >= end {
-                return Ok(stored);
+            let mut p = match stored {
+                Some(p) => p,
+                None if iq < start || iq >= end => return Ok(None),
+                None => {
+                    let maps = system.as_ref().map(|s| s.maps());
+                    let p = point_scattering(g0, &ph, &fourier, rotations, &lw, &rec, maps);
+                    if let Some(c) = &checkpoint {
+                        c.save(iq, g0, &p)?;
+                    }
+                    pb.inc(1);
+                    p
+                }
+            };
+            // The rows go straight into the reduced system; only that is kept.
+            if let (Some(sys), Some(rows)) = (&system, p.rows.take()) {
+                sys.add_rows(iq, &rows);
             }
-            let p = point_scattering(g0, &ph, &fourier, rotations, &lw, &rec, maps.as_ref());
-            if let Some(c) = &checkpoint {
-                c.save(iq, g0, &p)?;
-            }
-            pb.inc(1);
             Ok(Some(p))
         })
         .collect::<Result<_>>()?;
@@ -322,20 +340,16 @@ pub fn run_kappa_parts_on(
     if done < n_ir {
         return Ok(KappaRun::Partial { done, total: n_ir });
     }
-    let (gamma_q, rows): (Vec<_>, Vec<_>) = points
+    let gamma_q = points
         .into_iter()
-        .map(|p| {
-            let p = p.expect("all present");
-            (p.gamma, p.rows)
-        })
-        .unzip();
-    let collisions = maps.map(|m| (m, rows.into_iter().map(|r| r.expect("built")).collect()));
+        .map(|p| p.expect("all present").gamma)
+        .collect();
     let gamma_iso = opts
         .isotope
         .as_ref()
         .map(|g| isotope_gammas(ir, &ph, g, opts, &rec));
     Ok(KappaRun::Complete(Box::new(assemble_with(
-        dm, km, gamma_q, gamma_iso, collisions, opts,
+        dm, km, gamma_q, gamma_iso, system, opts,
     )?)))
 }
 
@@ -409,16 +423,13 @@ pub fn assemble(
     assemble_with(dm, km, gamma_q, gamma_iso, None, opts)
 }
 
-/// Collision rows per irreducible point and temperature, `[q][T][row]` (see `lbte`).
-pub type CollisionRows = Vec<Vec<Vec<f64>>>;
-
-/// As `assemble`, and the direct LBTE solution when the collision rows are given.
+/// As `assemble`, and the direct LBTE solution of `system` (filled with every point's rows).
 pub fn assemble_with(
     dm: &DynamicalMatrix,
     km: &KappaMesh,
     gamma_q: Vec<Vec<Vec<f64>>>,
     gamma_iso: Option<Vec<Vec<f64>>>,
-    collisions: Option<(lbte::StarMaps, CollisionRows)>,
+    system: Option<lbte::LbteSystem>,
     opts: &KappaOptions,
 ) -> Result<KappaResult> {
     let KappaMesh {
@@ -542,8 +553,8 @@ pub fn assemble_with(
         res.gv_by_gv.push(gvgv);
     }
     res.wigner = w;
-    if let Some((maps, rows)) = collisions {
-        res.lbte = Some(solve_lbte(&maps, &rows, &res, &gamma_total, opts)?);
+    if let Some(system) = system {
+        res.lbte = Some(solve_lbte(&system, &res, &gamma_total)?);
     }
     Ok(res)
 }
@@ -554,34 +565,27 @@ pub fn boundary_gamma(v: &Vec3, mfp_um: f64) -> f64 {
 }
 
 fn solve_lbte(
-    maps: &lbte::StarMaps,
-    rows: &CollisionRows,
+    system: &lbte::LbteSystem,
     res: &KappaResult,
     gamma_total: &[Vec<Vec<f64>>],
-    opts: &KappaOptions,
 ) -> Result<LbteKappa> {
     let mut out = LbteKappa {
         kappa: vec![],
         mode_kappa: vec![],
-        dimension: 0,
+        dimension: system.dimension(),
     };
-    for it in 0..opts.temperatures.len() {
-        let sol = lbte::solve(
-            maps,
+    for it in 0..res.temperatures.len() {
+        let sol = system.solve(
+            it,
             &lbte::LbteInputs {
-                rows: rows.iter().map(|r| &r[it][..]).collect(),
                 gamma: &gamma_total[it],
-                frequencies: &res.frequencies,
                 heat_capacity: &res.heat_capacity[it],
                 velocities: &res.group_velocities,
-                weights: &res.weights,
-                cutoff_frequency: opts.cutoff_frequency,
                 unit: res.kappa_unit_conversion,
             },
         )?;
         out.kappa.push(sol.kappa);
         out.mode_kappa.push(sol.mode_kappa);
-        out.dimension = sol.dimension;
     }
     Ok(out)
 }

@@ -28,8 +28,7 @@ use crate::anharmonic::triplets::Triplets;
 use crate::error::{Error, Result};
 use crate::harmonic::mesh::IrreducibleMesh;
 use crate::linalg::{self, Mat3, Vec3};
-use faer::linalg::solvers::Solve;
-use faer::{Mat, Side};
+use faer::Mat;
 
 /// How the grid points relate to the irreducible ones.
 pub struct StarMaps {
@@ -165,163 +164,237 @@ pub struct LbteSolution {
     pub kappa: [f64; 6],
     /// [q][s] Voigt, star included (sums to N·κ).
     pub mode_kappa: Vec<Vec<[f64; 6]>>,
-    /// Eigen-solve fallbacks and the dimension of the solved system, for the log.
-    pub dimension: usize,
 }
 
-/// Inputs of one temperature's solve, all per irreducible point.
+/// Per-temperature inputs of the solve, all per irreducible point.
 pub struct LbteInputs<'a> {
-    /// Off-diagonal rows of this temperature, one per irreducible point (`collision_rows`).
-    pub rows: Vec<&'a [f64]>,
     /// Total Γ (diagonal), THz, [q][s].
     pub gamma: &'a [Vec<f64>],
-    pub frequencies: &'a [Vec<f64>],
     /// eV/K, [q][s].
     pub heat_capacity: &'a [Vec<f64>],
     /// Cartesian group velocities (THz·Å) at the irreducible q.
     pub velocities: &'a [Vec<Vec3>],
-    pub weights: &'a [usize],
-    pub cutoff_frequency: f64,
     pub unit: f64,
 }
 
-/// Solves Ω F = Y in the symmetry-adapted subspaces and returns κ.
-pub fn solve(maps: &StarMaps, inp: &LbteInputs) -> Result<LbteSolution> {
-    let n_ir = inp.weights.len();
-    let nb = inp.frequencies.first().map_or(0, |f| f.len());
-    let d = 3 * nb * n_ir;
-    let n_points: usize = inp.weights.iter().sum();
-    // Reduced unknowns: (i, s, a) for active modes, a over the invariant basis of q_i.
-    let mut index = Vec::new();
-    for i in 0..n_ir {
-        for s in 0..nb {
-            let active = inp.frequencies[i][s] > inp.cutoff_frequency && inp.gamma[i][s] > 0.0;
-            if active {
-                for a in 0..maps.invariant_basis[i].len() {
-                    index.push((i, s, a));
-                }
-            }
-        }
-    }
-    let m = index.len();
-    let sqrt_w: Vec<f64> = inp.weights.iter().map(|&w| (w as f64).sqrt()).collect();
-    let y = |i: usize, s: usize| -> Vec3 {
-        let c = inp.heat_capacity[i][s].max(0.0).sqrt();
-        inp.velocities[i][s].map(|v| c * v)
-    };
-    // Block (i,s,α; j,s',β) of the symmetrized full matrix, diagonal included.
-    let entry = |i: usize, s: usize, al: usize, j: usize, s1: usize, be: usize| -> f64 {
-        let mut v = inp.rows[i][(s * 3 + al) * d + (j * nb + s1) * 3 + be];
-        if i == j && s == s1 && al == be {
-            v += inp.gamma[i][s];
-        }
-        v * sqrt_w[i] / sqrt_w[j]
-    };
-    let mut a = Mat::<f64>::zeros(m, m);
-    for (r, &(i, s, ka)) in index.iter().enumerate() {
-        let bi = &maps.invariant_basis[i][ka];
-        for (c, &(j, s1, kb)) in index.iter().enumerate() {
-            let bj = &maps.invariant_basis[j][kb];
-            let mut v = 0.0;
-            for al in 0..3 {
-                if bi[al] == 0.0 {
-                    continue;
-                }
-                for be in 0..3 {
-                    if bj[be] != 0.0 {
-                        v += bi[al] * entry(i, s, al, j, s1, be) * bj[be];
-                    }
-                }
-            }
-            a[(r, c)] = v;
-        }
-    }
-    // Symmetrize: the two halves differ only by degenerate-band bookkeeping and rounding.
-    for r in 0..m {
-        for c in r + 1..m {
-            let v = 0.5 * (a[(r, c)] + a[(c, r)]);
-            a[(r, c)] = v;
-            a[(c, r)] = v;
-        }
-    }
-    let rhs = Mat::<f64>::from_fn(m, 1, |r, _| {
-        let (i, s, ka) = index[r];
-        sqrt_w[i] * linalg::dot(&maps.invariant_basis[i][ka], &y(i, s))
-    });
-    let h = match a.llt(Side::Lower) {
-        Ok(llt) => llt.solve(&rhs),
-        Err(_) => pseudo_inverse_solve(&a, &rhs)?,
-    };
-    // F_{i,s} = (1/√w_i) Σ_a h_a b_a.
-    let mut f = vec![vec![[0.0; 3]; nb]; n_ir];
-    for (r, &(i, s, ka)) in index.iter().enumerate() {
-        let b = &maps.invariant_basis[i][ka];
-        for al in 0..3 {
-            f[i][s][al] += h[(r, 0)] * b[al] / sqrt_w[i];
-        }
-    }
-    let mut mode_kappa = vec![vec![[0.0; 6]; nb]; n_ir];
-    let mut kappa = [0.0; 6];
-    for i in 0..n_ir {
-        for s in 0..nb {
-            let yv = y(i, s);
-            let mut t = [[0.0; 3]; 3];
-            // Σ over the star: (w_i/|G|) Σ_R R (Y Fᵀ) Rᵀ.
-            for c in &maps.cartesian {
-                let ry = linalg::mat_vec(c, &yv);
-                let rf = linalg::mat_vec(c, &f[i][s]);
-                for al in 0..3 {
-                    for be in 0..3 {
-                        t[al][be] += ry[al] * rf[be];
-                    }
-                }
-            }
-            let scale = 0.5 * inp.unit * inp.weights[i] as f64 / maps.n_rotations as f64;
-            let sym = |a: usize, b: usize| 0.5 * scale * (t[a][b] + t[b][a]);
-            let mk = [
-                sym(0, 0),
-                sym(1, 1),
-                sym(2, 2),
-                sym(1, 2),
-                sym(0, 2),
-                sym(0, 1),
-            ];
-            for k in 0..6 {
-                kappa[k] += mk[k] / n_points as f64;
-            }
-            mode_kappa[i][s] = mk;
-        }
-    }
-    if kappa.iter().any(|x| !x.is_finite()) {
-        return Err(Error::Numerical(
-            "the collision-matrix solution is not finite".into(),
-        ));
-    }
-    Ok(LbteSolution {
-        kappa,
-        mode_kappa,
-        dimension: m,
-    })
+/// The symmetry-reduced linear system, filled row block by row block as irreducible points
+/// finish (their full rows are not kept): unknowns (i, s, a) for the modes above the cutoff,
+/// a over the invariant basis of q_i; one m×m matrix per temperature holding
+/// √(w_i/w_j) B_iᵀ Ω_offdiag B_j. Peak memory is that matrix, factorized in place.
+pub struct LbteSystem {
+    maps: StarMaps,
+    nb: usize,
+    weights: Vec<usize>,
+    index: Vec<(usize, usize, usize)>,
+    /// First reduced unknown of mode (i, s), or usize::MAX when the mode is left out.
+    first: Vec<usize>,
+    matrices: Vec<std::sync::Mutex<Mat<f64>>>,
 }
 
-/// Least-squares solve through the eigenvectors of a symmetric matrix, dropping eigenvalues
-/// below 1e-10 of the largest (phono3py's pseudo-inverse, used only if Cholesky fails).
-fn pseudo_inverse_solve(a: &Mat<f64>, rhs: &Mat<f64>) -> Result<Mat<f64>> {
-    let evd = a
-        .self_adjoint_eigen(Side::Lower)
-        .map_err(|e| Error::Numerical(format!("collision matrix eigen-solve failed: {e:?}")))?;
-    let (s, u) = (evd.S(), evd.U());
-    let m = a.nrows();
-    let max = (0..m).map(|k| s[k].abs()).fold(0.0, f64::max);
-    let mut out = Mat::<f64>::zeros(m, 1);
-    for k in 0..m {
-        if s[k] <= 1e-10 * max {
-            continue;
+impl LbteSystem {
+    /// `frequencies[i][s]` at the irreducible points (modes at or below `cutoff` are left out).
+    pub fn new(
+        maps: StarMaps,
+        weights: &[usize],
+        frequencies: &[&[f64]],
+        cutoff: f64,
+        n_temperatures: usize,
+    ) -> LbteSystem {
+        let nb = frequencies.first().map_or(0, |f| f.len());
+        let mut index = Vec::new();
+        let mut first = vec![usize::MAX; weights.len() * nb];
+        for (i, f) in frequencies.iter().enumerate() {
+            for s in 0..nb {
+                if f[s] > cutoff {
+                    first[i * nb + s] = index.len();
+                    for a in 0..maps.invariant_basis[i].len() {
+                        index.push((i, s, a));
+                    }
+                }
+            }
         }
-        let proj: f64 = (0..m).map(|r| u[(r, k)] * rhs[(r, 0)]).sum::<f64>() / s[k];
-        for r in 0..m {
-            out[(r, 0)] += proj * u[(r, k)];
+        let m = index.len();
+        LbteSystem {
+            maps,
+            nb,
+            weights: weights.to_vec(),
+            index,
+            first,
+            matrices: (0..n_temperatures)
+                .map(|_| std::sync::Mutex::new(Mat::zeros(m, m)))
+                .collect(),
         }
     }
-    Ok(out)
+
+    pub fn maps(&self) -> &StarMaps {
+        &self.maps
+    }
+
+    /// Number of unknowns.
+    pub fn dimension(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Adds the off-diagonal rows of irreducible point `i` (`collision_rows`, [T][…]).
+    pub fn add_rows(&self, i: usize, rows: &[Vec<f64>]) {
+        let nb = self.nb;
+        let n_ir = self.weights.len();
+        let d = 3 * nb * n_ir;
+        let basis = &self.maps.invariant_basis;
+        for (row, matrix) in rows.iter().zip(&self.matrices) {
+            let mut a = matrix.lock().expect("no panics while holding the lock");
+            for s in 0..nb {
+                let r0 = self.first[i * nb + s];
+                if r0 == usize::MAX {
+                    continue;
+                }
+                for (ka, bi) in basis[i].iter().enumerate() {
+                    // Row (s, b_i) of the block row: Σ_α b_α row[(s,α)][…].
+                    let mut projected = vec![0.0; d];
+                    for (al, &b) in bi.iter().enumerate() {
+                        if b != 0.0 {
+                            let src = &row[(s * 3 + al) * d..(s * 3 + al + 1) * d];
+                            for (p, x) in projected.iter_mut().zip(src) {
+                                *p += b * x;
+                            }
+                        }
+                    }
+                    for (c, &(j, s1, kb)) in self.index.iter().enumerate() {
+                        let bj = &basis[j][kb];
+                        let base = (j * nb + s1) * 3;
+                        let v = bj[0] * projected[base]
+                            + bj[1] * projected[base + 1]
+                            + bj[2] * projected[base + 2];
+                        a[(r0 + ka, c)] +=
+                            v * (self.weights[i] as f64 / self.weights[j] as f64).sqrt();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Solves temperature `it` (consuming its matrix) and returns κ.
+    pub fn solve(&self, it: usize, inp: &LbteInputs) -> Result<LbteSolution> {
+        let mut a = std::mem::replace(
+            &mut *self.matrices[it]
+                .lock()
+                .expect("no panics while holding the lock"),
+            Mat::zeros(0, 0),
+        );
+        let (nb, n_ir, m) = (self.nb, self.weights.len(), self.index.len());
+        let basis = &self.maps.invariant_basis;
+        let n_points: usize = self.weights.iter().sum();
+        let sqrt_w: Vec<f64> = self.weights.iter().map(|&w| (w as f64).sqrt()).collect();
+        let y = |i: usize, s: usize| -> Vec3 {
+            let c = inp.heat_capacity[i][s].max(0.0).sqrt();
+            inp.velocities[i][s].map(|v| c * v)
+        };
+        // Diagonal Γ (B orthonormal: B_iᵀ Γ B_i = Γ), then the lower triangle symmetrized: the
+        // halves differ only by degenerate-band bookkeeping and rounding.
+        // A mode without any scattering has no off-diagonal entries either (they are built
+        // from the same processes): give it a unit diagonal and no drive, so F = 0 (as the RTA).
+        let unscattered = |i: usize, s: usize| inp.gamma[i][s] <= 0.0;
+        for (r, &(i, s, _)) in self.index.iter().enumerate() {
+            a[(r, r)] += if unscattered(i, s) {
+                1.0
+            } else {
+                inp.gamma[i][s]
+            };
+        }
+        for c in 0..m {
+            for r in c + 1..m {
+                a[(r, c)] = 0.5 * (a[(r, c)] + a[(c, r)]);
+            }
+        }
+        let rhs = Mat::<f64>::from_fn(m, 1, |r, _| {
+            let (i, s, ka) = self.index[r];
+            if unscattered(i, s) {
+                return 0.0;
+            }
+            sqrt_w[i] * linalg::dot(&basis[i][ka], &y(i, s))
+        });
+        let h = cholesky_solve(a, rhs)?;
+        // F_{i,s} = (1/√w_i) Σ_a h_a b_a.
+        let mut f = vec![vec![[0.0; 3]; nb]; n_ir];
+        for (r, &(i, s, ka)) in self.index.iter().enumerate() {
+            let b = &basis[i][ka];
+            for al in 0..3 {
+                f[i][s][al] += h[(r, 0)] * b[al] / sqrt_w[i];
+            }
+        }
+        let mut mode_kappa = vec![vec![[0.0; 6]; nb]; n_ir];
+        let mut kappa = [0.0; 6];
+        for i in 0..n_ir {
+            for s in 0..nb {
+                let yv = y(i, s);
+                let mut t = [[0.0; 3]; 3];
+                // Σ over the star: (w_i/|G|) Σ_R R (Y Fᵀ) Rᵀ.
+                for c in &self.maps.cartesian {
+                    let ry = linalg::mat_vec(c, &yv);
+                    let rf = linalg::mat_vec(c, &f[i][s]);
+                    for al in 0..3 {
+                        for be in 0..3 {
+                            t[al][be] += ry[al] * rf[be];
+                        }
+                    }
+                }
+                let scale = 0.5 * inp.unit * self.weights[i] as f64 / self.maps.n_rotations as f64;
+                let sym = |a: usize, b: usize| 0.5 * scale * (t[a][b] + t[b][a]);
+                let mk = [
+                    sym(0, 0),
+                    sym(1, 1),
+                    sym(2, 2),
+                    sym(1, 2),
+                    sym(0, 2),
+                    sym(0, 1),
+                ];
+                for k in 0..6 {
+                    kappa[k] += mk[k] / n_points as f64;
+                }
+                mode_kappa[i][s] = mk;
+            }
+        }
+        if kappa.iter().any(|x| !x.is_finite()) {
+            return Err(Error::Numerical(
+                "the collision-matrix solution is not finite".into(),
+            ));
+        }
+        Ok(LbteSolution { kappa, mode_kappa })
+    }
+}
+
+/// Solves the symmetric positive-definite system whose lower triangle is in `a` (Cholesky in
+/// place: no second copy of the matrix).
+fn cholesky_solve(mut a: Mat<f64>, mut rhs: Mat<f64>) -> Result<Mat<f64>> {
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    use faer::linalg::cholesky::llt::{factor, solve};
+    let m = a.nrows();
+    let par = faer::get_global_parallelism();
+    let mut mem = MemBuffer::new(factor::cholesky_in_place_scratch::<f64>(
+        m,
+        par,
+        Default::default(),
+    ));
+    let ok = factor::cholesky_in_place(
+        a.as_mut(),
+        Default::default(),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .is_ok();
+    if !ok {
+        return Err(Error::Numerical(
+            "the collision matrix is not positive definite (imaginary or unstable modes in the mesh?)".into(),
+        ));
+    }
+    let mut mem = MemBuffer::new(solve::solve_in_place_scratch::<f64>(m, 1, par));
+    solve::solve_in_place_with_conj(
+        a.as_ref(),
+        faer::Conj::No,
+        rhs.as_mut(),
+        par,
+        MemStack::new(&mut mem),
+    );
+    Ok(rhs)
 }

@@ -50,13 +50,18 @@ pub fn plan(
         (n * n / (2.0 * rotations.len().max(1) as f64)).ceil() as usize
     };
     let (nbf, nq, nt) = (nb as f64, ir.qpoints.len() as f64, n_temperatures as f64);
-    // LBTE: the collision rows of every irreducible q ([T][3nb × 3nb·N_ir]), the symmetric
-    // matrix of the solve (at most 3nb·N_ir square), and the per-triplet columns of the points
-    // in flight (one per thread, ≈ N/2 triplets each).
-    let dim = 3.0 * nbf * nq;
-    let lbte_bytes = nt * nq * 3.0 * nbf * dim * 8.0
-        + dim * dim * 8.0
-        + threads as f64 * (n / 2.0) * nt * 2.0 * nbf * nbf * 8.0;
+    // LBTE: one reduced matrix per temperature (unknowns: bands × the dimension of the
+    // vectors each irreducible q's little group fixes), plus, per point in flight (one per
+    // thread), its full collision rows and its triplets' columns (≈ N/2 triplets).
+    let lbte_bytes = if opts.lbte {
+        let maps = super::lbte::StarMaps::new(ir, rotations, &km.cart);
+        let m: f64 = maps.invariant_basis.iter().map(|b| b.len()).sum::<usize>() as f64 * nbf;
+        let dim = 3.0 * nbf * nq;
+        nt * m * m * 8.0
+            + threads as f64 * nt * (3.0 * nbf * dim + (n / 2.0) * 2.0 * nbf * nbf) * 8.0
+    } else {
+        0.0
+    };
     // Mesh phonons (eigenvectors 16 B, frequencies, velocities), the fc3 list twice (list and
     // transformed copy), per-thread work arrays (3 × nb³ complex), and the results
     // (Γ, mode κ, Wigner pair κ).
@@ -66,7 +71,7 @@ pub fn plan(
         + threads as f64 * 3.0 * nbf.powi(3) * 16.0
         + nt * nq * nbf * (8.0 * 3.0 + 48.0)
         + if wigner { nt * nq * nbf * nbf * 48.0 } else { 0.0 }
-        + if opts.lbte { lbte_bytes } else { 0.0 };
+        + lbte_bytes;
     // Per triplet: the Fourier sum (≈ 4 flops per component of each transformed entry), the
     // contraction (3 nb⁴ complex multiply-adds) and the δ weights (nb² pairs × 3 × 24
     // tetrahedra, ≈ 600 flops per pair and band of q).
@@ -74,6 +79,7 @@ pub fn plan(
         * (4.0 * 27.0 * collapsed.len() as f64 + 24.0 * nbf.powi(4) + 600.0 * nbf.powi(3))
         + if opts.lbte {
             // Building the reduced matrix and its Cholesky factorization, per temperature.
+            let dim = 3.0 * nbf * nq;
             nt * (9.0 * dim * dim + dim.powi(3) / 3.0)
         } else {
             0.0
