@@ -180,9 +180,10 @@ pub fn scattering_at(
                     vec![C64::new(0.0, 0.0); nb * nb * nb],
                     vec![C64::new(0.0, 0.0); nb * nb * nb],
                     vec![0.0; nb * nb * nb],
+                    Box::new([(); 3].map(|_| SortedTetrahedra::empty())),
                 )
             },
-            |(rec, work, v2), &(g1, g2, w)| {
+            |(rec, work, v2, sorted), &(g1, g2, w)| {
                 let mut out = vec![0.0; nt * nb];
                 let mut cols = opts.collisions.then(|| TripletColumns {
                     first: vec![0.0; nt * nb * nb],
@@ -238,13 +239,25 @@ pub fn scattering_at(
                     }
                     out
                 };
-                let (xv, yv): (Vec<TetValues>, Vec<TetValues>) = match opts.delta {
-                    DeltaMethod::Tetrahedron => (
+                let tetra = opts.delta == DeltaMethod::Tetrahedron;
+                let (xv, yv): (Vec<TetValues>, Vec<TetValues>) = if tetra {
+                    (
                         (0..nb).map(|j| gather(&v1, j)).collect(),
                         (0..nb).map(|k| gather(&v2f, k)).collect(),
-                    ),
-                    _ => (vec![], vec![]),
+                    )
+                } else {
+                    (vec![], vec![])
                 };
+                // Smallest and largest vertex frequency of each band around q' and q''.
+                let extremes = |tv: &TetValues| {
+                    tv.iter()
+                        .flatten()
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                            (a.min(x), b.max(x))
+                        })
+                };
+                let xr: Vec<(f64, f64)> = xv.iter().map(extremes).collect();
+                let yr: Vec<(f64, f64)> = yv.iter().map(extremes).collect();
                 for j in 0..nb {
                     if f1[j] <= cut {
                         continue;
@@ -253,28 +266,29 @@ pub fn scattering_at(
                         if f2[k] <= cut {
                             continue;
                         }
-                        // Tetrahedron vertex values of f'+f'', −f'+f'', f'−f'' (built once per pair).
-                        let mut t = [[[0.0; 4]; 24]; 3];
-                        if opts.delta == DeltaMethod::Tetrahedron {
-                            for it in 0..24 {
-                                for v in 0..4 {
-                                    let (x, y) = (xv[j][it][v], yv[k][it][v]);
-                                    t[0][it][v] = x + y;
-                                    t[1][it][v] = -x + y;
-                                    t[2][it][v] = x - y;
+                        // δ(f − F) by tetrahedra for F = f'+f'', −f'+f'', f'−f''. A function is
+                        // needed only if some frequency of q can fall inside its range; bounds
+                        // from the per-band extremes decide that before any vertex is touched.
+                        let mut need = [false; 3];
+                        if tetra {
+                            let ((x0, x1), (y0, y1)) = (xr[j], yr[k]);
+                            let ranges =
+                                [(x0 + y0, x1 + y1), (y0 - x1, y1 - x0), (x0 - y1, x1 - y0)];
+                            for (fi, (lo, hi)) in ranges.into_iter().enumerate() {
+                                need[fi] = f0.iter().any(|&w| w > cut && w >= lo && w < hi);
+                            }
+                            if need == [false; 3] {
+                                continue;
+                            }
+                            let (xj, yk) = (&xv[j], &yv[k]);
+                            let signs = [(1.0, 1.0), (-1.0, 1.0), (1.0, -1.0)];
+                            for fi in 0..3 {
+                                if need[fi] {
+                                    let (a, b) = signs[fi];
+                                    sorted[fi].fill(|t, v| a * xj[t][v] + b * yk[t][v]);
                                 }
                             }
                         }
-                        // Sort only the functions whose range contains some frequency of q.
-                        let sorted: [Option<SortedTetrahedra>; 3] = std::array::from_fn(|fi| {
-                            if opts.delta != DeltaMethod::Tetrahedron {
-                                return None;
-                            }
-                            let (lo, hi) = SortedTetrahedra::range(&t[fi]);
-                            f0.iter()
-                                .any(|&w| w > cut && w > lo && w < hi)
-                                .then(|| SortedTetrahedra::new(&t[fi]))
-                        });
                         // Adaptive σ for the decay (v' − v'') and the absorption (v' + v'') terms.
                         let adaptive = match opts.delta {
                             DeltaMethod::Adaptive(scale) => {
@@ -304,7 +318,11 @@ pub fn scattering_at(
                                     ]
                                 }
                                 DeltaMethod::Tetrahedron => std::array::from_fn(|fi| {
-                                    sorted[fi].as_ref().map_or(0.0, |st| st.weight(f0[s0]))
+                                    if need[fi] {
+                                        sorted[fi].weight(f0[s0])
+                                    } else {
+                                        0.0
+                                    }
                                 }),
                                 DeltaMethod::Adaptive(_) => {
                                     let (sm, sp) = adaptive.expect("adaptive sigmas");

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::output::kappa_hdf5::{kappa_file_name, write_kappa_hdf5};
 use crate::output::{finite, write_json};
 use crate::transport::job::{
-    KappaMesh, KappaOptions, KappaRun, kappa_from_gamma_file, kappa_mesh, run_kappa_parts_on,
+    KappaMesh, KappaOptions, KappaRun, kappa_from_gamma_file, kappa_mesh, run_kappa_with,
 };
 use clap::Args;
 use serde_json::json;
@@ -234,7 +234,9 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             let info = json!({"file": fc3_path, "asr_violation_eV_per_A3": fc3_asr, "terms": fc3.terms.len()});
             let km = kappa_mesh(dm.primitive(), opts.mesh)?;
             check_plan(a, &dm, &fc3, &km, &opts)?;
-            match run_kappa_parts_on(&dm, &fc3, &km, &opts)? {
+            let fourier = crate::anharmonic::interaction::Fc3Fourier::new(dm.primitive(), &fc3);
+            drop(fc3);
+            match run_kappa_with(&dm, &fourier, &km, &opts)? {
                 KappaRun::Complete(r) => (*r, info),
                 KappaRun::Partial { done, total } => {
                     println!(

@@ -91,15 +91,33 @@ pub struct SortedTetrahedra {
 
 impl SortedTetrahedra {
     pub fn new(tet: &[[f64; 4]; 24]) -> SortedTetrahedra {
-        let mut v = *tet;
-        let mut ci = [0usize; 24];
+        let mut s = SortedTetrahedra::empty();
+        s.fill(|t, v| tet[t][v]);
+        s
+    }
+
+    /// A placeholder to `fill` (its weights are all zero).
+    pub fn empty() -> SortedTetrahedra {
+        SortedTetrahedra {
+            v: [[0.0; 4]; 24],
+            ci: [0; 24],
+            lo: f64::INFINITY,
+            hi: f64::NEG_INFINITY,
+        }
+    }
+
+    /// Refills in place from the vertex values `value(tetrahedron, vertex)`: the inner loops of
+    /// the linewidths reuse one per thread instead of building and moving ~1 kB per call.
+    pub fn fill(&mut self, value: impl Fn(usize, usize) -> f64) {
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for (t, c) in v.iter_mut().zip(ci.iter_mut()) {
+        for (it, (t, c)) in self.v.iter_mut().zip(self.ci.iter_mut()).enumerate() {
+            *t = std::array::from_fn(|v| value(it, v));
             *c = sort4(t);
             lo = lo.min(t[0]);
             hi = hi.max(t[3]);
         }
-        SortedTetrahedra { v, ci, lo, hi }
+        self.lo = lo;
+        self.hi = hi;
     }
 
     /// Smallest and largest vertex value of unsorted tetrahedra (to skip sorting when no ω of

@@ -257,6 +257,17 @@ pub fn run_kappa_parts_on(
     km: &KappaMesh,
     opts: &KappaOptions,
 ) -> Result<KappaRun> {
+    run_kappa_with(dm, &Fc3Fourier::new(dm.primitive(), fc3), km, opts)
+}
+
+/// As `run_kappa_parts_on` with the fc3 already rearranged for Fourier sums: a caller that
+/// drops its `Fc3` first saves that copy (≈ 260 B per term; 28 MB for AlN's 108 244 terms).
+pub fn run_kappa_with(
+    dm: &DynamicalMatrix,
+    fourier: &Fc3Fourier,
+    km: &KappaMesh,
+    opts: &KappaOptions,
+) -> Result<KappaRun> {
     let prim = dm.primitive();
     let KappaMesh {
         rotations,
@@ -270,7 +281,6 @@ pub fn run_kappa_parts_on(
         opts.progress,
         opts.delta.needs_velocities().then_some(&rotations[..]),
     )?;
-    let fourier = Fc3Fourier::new(prim, fc3);
     let lw = LinewidthOptions {
         temperatures: opts.temperatures.clone(),
         cutoff_frequency: opts.cutoff_frequency,
@@ -320,7 +330,7 @@ pub fn run_kappa_parts_on(
                 None if iq < start || iq >= end => return Ok(None),
                 None => {
                     let maps = system.as_ref().map(|s| s.maps());
-                    let p = point_scattering(g0, &ph, &fourier, rotations, &lw, &rec, maps);
+                    let p = point_scattering(g0, &ph, fourier, rotations, &lw, &rec, maps);
                     if let Some(c) = &checkpoint {
                         c.save(iq, g0, &p)?;
                     }
