@@ -189,17 +189,9 @@ fn kappa_command_writes_phono3py_layout_and_json() {
     }
     assert!(outputs[0].join("lifetimes_300K.svg").is_file());
     // Identical results with 1 and 2 threads.
-    let a = std::fs::read_to_string(outputs[0].join("kappa.json")).unwrap();
-    let b = std::fs::read_to_string(outputs[1].join("kappa.json")).unwrap();
-    let strip = |s: &str| {
-        s.lines()
-            .filter(|l| !l.contains("wall_time_s"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     assert_eq!(
-        strip(&a),
-        strip(&b),
+        kappa_json_without_timing(&outputs[0]),
+        kappa_json_without_timing(&outputs[1]),
         "kappa.json differs between 1 and 2 threads"
     );
 
@@ -297,15 +289,6 @@ fn assert_same(a: &str, b: &str, what: &str) {
         b.lines().count(),
         "{what}: line counts differ"
     );
-}
-
-fn kappa_json_without_timing(dir: &std::path::Path) -> String {
-    std::fs::read_to_string(dir.join("kappa.json"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.contains("wall_time_s"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// A run killed mid-way resumes from its per-q files and gives the same kappa.json as an

@@ -127,15 +127,6 @@ fn lbte_cmd(out: &std::path::Path, threads: &str, extra: &[&str]) -> std::proces
     c
 }
 
-fn json_without_timing(dir: &std::path::Path) -> String {
-    std::fs::read_to_string(dir.join("kappa.json"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.contains("wall_time_s"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// `latdyn kappa --lbte` on phono3py's own Si-PBEsol example (7×7×7, its 3.31.1 fc2/fc3):
 /// the HDF5 has the datasets of phono3py's LBTE file; κ agrees with that file (cross-version:
 /// the LBTE/RTA ratio to 5e-4, κ to 0.2 %, as phono3py 3.31.1's Γ differs from 4.x); 1 and 2
@@ -153,8 +144,8 @@ fn lbte_command_matches_phono3py_file_and_resumes() {
         })
         .collect();
     assert_eq!(
-        json_without_timing(&runs[0]),
-        json_without_timing(&runs[1]),
+        kappa_json_without_timing(&runs[0]),
+        kappa_json_without_timing(&runs[1]),
         "kappa.json differs between 1 and 2 threads"
     );
     let split = dir.join("split");
@@ -170,7 +161,10 @@ fn lbte_command_matches_phono3py_file_and_resumes() {
             .status
             .success()
     );
-    assert_eq!(json_without_timing(&split), json_without_timing(&runs[0]));
+    assert_eq!(
+        kappa_json_without_timing(&split),
+        kappa_json_without_timing(&runs[0])
+    );
 
     let theirs = hdf5_pure::File::open(data("phono3py/Si-PBEsol/kappa-m777.lbte.hdf5")).unwrap();
     let ours = hdf5_pure::File::open(runs[0].join("kappa-m777.hdf5")).unwrap();

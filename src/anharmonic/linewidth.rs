@@ -7,7 +7,7 @@
 //! by a Gaussian. Triplets are reduced by the little group of q and q' ↔ q''.
 
 use super::interaction::Fc3Fourier;
-use super::triplets::triplets_at_q;
+use super::triplets::{Triplets, triplets_at_q};
 use crate::harmonic::dos::SortedTetrahedra;
 use crate::harmonic::mesh::Mesh;
 use crate::harmonic::thermo::bose;
@@ -114,8 +114,8 @@ pub struct TripletColumns {
 pub struct ScatteringAtQ {
     /// Γ[T][s] (THz).
     pub gamma: Vec<Vec<f64>>,
-    /// One entry per triplet of `triplets_at_q(mesh, g0, rotations)`, in its order.
-    pub columns: Option<Vec<TripletColumns>>,
+    /// The triplets of this point and one column entry per triplet, in their order.
+    pub columns: Option<(Triplets, Vec<TripletColumns>)>,
 }
 
 /// 1/sinh(hf/2kT), 0 for f ≤ cutoff or T ≤ 0 (those modes carry no heat).
@@ -249,15 +249,8 @@ pub fn scattering_at(
                     (vec![], vec![])
                 };
                 // Smallest and largest vertex frequency of each band around q' and q''.
-                let extremes = |tv: &TetValues| {
-                    tv.iter()
-                        .flatten()
-                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-                            (a.min(x), b.max(x))
-                        })
-                };
-                let xr: Vec<(f64, f64)> = xv.iter().map(extremes).collect();
-                let yr: Vec<(f64, f64)> = yv.iter().map(extremes).collect();
+                let xr: Vec<(f64, f64)> = xv.iter().map(SortedTetrahedra::range).collect();
+                let yr: Vec<(f64, f64)> = yv.iter().map(SortedTetrahedra::range).collect();
                 for j in 0..nb {
                     if f1[j] <= cut {
                         continue;
@@ -372,9 +365,10 @@ pub fn scattering_at(
             }
         }
     }
-    let columns = opts
-        .collisions
-        .then(|| parts.into_iter().map(|(_, c)| c.expect("built")).collect());
+    let columns = opts.collisions.then(|| {
+        let cols = parts.into_iter().map(|(_, c)| c.expect("built")).collect();
+        (triplets, cols)
+    });
     ScatteringAtQ { gamma, columns }
 }
 

@@ -14,12 +14,8 @@ pub struct InfoArgs {
     /// fc3 of a planned `latdyn kappa` run: also estimate its time and memory on --mesh.
     #[arg(long)]
     pub fc3: Option<PathBuf>,
-    /// As `latdyn kappa --fc3-cell`.
-    #[arg(long)]
-    pub fc3_cell: Option<PathBuf>,
-    /// As `latdyn kappa --fc3-supercell`.
-    #[arg(long)]
-    pub fc3_supercell: Option<String>,
+    #[command(flatten)]
+    pub fc3_layout: super::kappa::Fc3Layout,
     /// Temperatures of the planned κ run.
     #[arg(long, default_value = "300")]
     pub temperatures: String,
@@ -104,12 +100,7 @@ pub fn run(args: &InfoArgs) -> Result<()> {
         dos_bytes as f64 / 1e6
     );
     if let Some(fc3_path) = &args.fc3 {
-        let (fc3, asr) = super::kappa::load_fc3(
-            &input,
-            fc3_path,
-            args.fc3_supercell.as_deref(),
-            args.fc3_cell.as_deref(),
-        )?;
+        let (fc3, asr) = args.fc3_layout.load(&input, fc3_path)?;
         let opts = crate::transport::job::KappaOptions {
             wigner: args.wigner,
             lbte: args.lbte,

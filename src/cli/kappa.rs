@@ -25,13 +25,8 @@ pub struct KappaArgs {
     /// instead of computing it; its temperatures are used.
     #[arg(long)]
     pub read_gamma: Option<PathBuf>,
-    /// The cell FORCE_CONSTANTS_3RD's atom indices refer to (CONTROL or POSCAR), when it is not
-    /// --cell's primitive cell.
-    #[arg(long)]
-    pub fc3_cell: Option<PathBuf>,
-    /// fc3 supercell "2 2 2" or 9 integers, when --cell is not a phono3py yaml (default: the fc2 one).
-    #[arg(long)]
-    pub fc3_supercell: Option<String>,
+    #[command(flatten)]
+    pub fc3_layout: Fc3Layout,
     /// Temperatures "300 600" (K).
     #[arg(long, default_value = "300")]
     pub temperatures: String,
@@ -116,17 +111,32 @@ fn mass_variances(a: &KappaArgs, prim: &crate::crystal::Cell) -> Result<Option<V
         .map(Some)
 }
 
-/// fc3 from the command-line flags (--fc3, --fc3-supercell, --fc3-cell), with its ASR violation.
-pub fn load_fc3(
-    input: &crate::io::HarmonicInput,
-    path: &std::path::Path,
-    supercell: Option<&str>,
-    cell: Option<&std::path::Path>,
-) -> Result<(crate::fc::fc3::Fc3, f64)> {
-    let matrix = supercell
-        .map(|s| crate::config::parse_supercell(&numbers(s, "--fc3-supercell")?))
-        .transpose()?;
-    crate::io::load_fc3(input, path, matrix, cell)
+/// How to read an fc3 file's atoms and supercell: flags shared by `kappa` and `info`.
+#[derive(Args, Debug)]
+pub struct Fc3Layout {
+    /// The cell FORCE_CONSTANTS_3RD's atom indices refer to (CONTROL or POSCAR), when it is not
+    /// --cell's primitive cell.
+    #[arg(long)]
+    pub fc3_cell: Option<PathBuf>,
+    /// fc3 supercell "2 2 2" or 9 integers, when --cell is not a phono3py yaml (default: the fc2 one).
+    #[arg(long)]
+    pub fc3_supercell: Option<String>,
+}
+
+impl Fc3Layout {
+    /// fc3 from `path` read with these flags, with its ASR violation.
+    pub fn load(
+        &self,
+        input: &crate::io::HarmonicInput,
+        path: &std::path::Path,
+    ) -> Result<(crate::fc::fc3::Fc3, f64)> {
+        let matrix = self
+            .fc3_supercell
+            .as_deref()
+            .map(|s| crate::config::parse_supercell(&numbers(s, "--fc3-supercell")?))
+            .transpose()?;
+        crate::io::load_fc3(input, path, matrix, self.fc3_cell.as_deref())
+    }
 }
 
 /// The --temperatures list: non-negative, finite.
@@ -225,12 +235,7 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             json!({"read_gamma": g}),
         ),
         (None, Some(fc3_path)) => {
-            let (fc3, fc3_asr) = load_fc3(
-                &input,
-                fc3_path,
-                a.fc3_supercell.as_deref(),
-                a.fc3_cell.as_deref(),
-            )?;
+            let (fc3, fc3_asr) = a.fc3_layout.load(&input, fc3_path)?;
             let info = json!({"file": fc3_path, "asr_violation_eV_per_A3": fc3_asr, "terms": fc3.terms.len()});
             let km = kappa_mesh(dm.primitive(), opts.mesh)?;
             check_plan(a, &dm, &fc3, &km, &opts)?;

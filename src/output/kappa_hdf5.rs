@@ -15,6 +15,11 @@ fn flat6(v: &[[f64; 6]]) -> impl Iterator<Item = f64> + '_ {
     v.iter().flat_map(|x| x.iter().copied())
 }
 
+/// Per-mode tensors [T][q][s][6] in row-major order.
+fn flat_modes(m: &[Vec<Vec<[f64; 6]>>]) -> Vec<f64> {
+    m.iter().flatten().flat_map(|q| flat6(q)).collect()
+}
+
 pub fn write_kappa_hdf5(path: &Path, r: &KappaResult) -> Result<()> {
     let nt = r.temperatures.len() as u64;
     let nq = r.qpoints.len() as u64;
@@ -92,19 +97,11 @@ pub fn write_kappa_hdf5(path: &Path, r: &KappaResult) -> Result<()> {
         put("kappa_RTA", flat6(&r.kappa).collect(), &[nt, 6]);
         put(
             "mode_kappa_RTA",
-            r.mode_kappa
-                .iter()
-                .flatten()
-                .flat_map(|q| flat6(q))
-                .collect(),
+            flat_modes(&r.mode_kappa),
             &[nt, nq, nb, 6],
         );
     }
-    put(
-        "mode_kappa",
-        mode_kappa.iter().flatten().flat_map(|q| flat6(q)).collect(),
-        &[nt, nq, nb, 6],
-    );
+    put("mode_kappa", flat_modes(mode_kappa), &[nt, nq, nb, 6]);
     // phono3py writes its default 1e6 μm when there is no boundary scattering.
     put("boundary_mfp", vec![r.boundary_mfp.unwrap_or(1e6)], &[]);
     put("kappa_unit_conversion", vec![r.kappa_unit_conversion], &[]);
@@ -125,11 +122,7 @@ pub fn write_kappa_hdf5(path: &Path, r: &KappaResult) -> Result<()> {
         }
         put(
             "mode_kappa_P_RTA",
-            w.mode_kappa_p
-                .iter()
-                .flatten()
-                .flat_map(|q| flat6(q))
-                .collect(),
+            flat_modes(&w.mode_kappa_p),
             &[nt, nq, nb, 6],
         );
         put(

@@ -4,7 +4,6 @@
 use super::{lbte, rta, wigner};
 use crate::anharmonic::interaction::Fc3Fourier;
 use crate::anharmonic::linewidth::{DeltaMethod, LinewidthOptions, MeshPhonons, scattering_at};
-use crate::anharmonic::triplets::triplets_at_q;
 use crate::crystal::symmetry::Symmetry;
 use crate::error::{Error, Result};
 use crate::fc::fc3::Fc3;
@@ -223,8 +222,8 @@ pub fn point_scattering(
         }
     }
     let rows = match (maps, sc.columns) {
-        (Some(m), Some(cols)) => Some(lbte::collision_rows(
-            &triplets_at_q(&ph.mesh, g0, rotations),
+        (Some(m), Some((triplets, cols))) => Some(lbte::collision_rows(
+            &triplets,
             &cols,
             m,
             ph.nb,

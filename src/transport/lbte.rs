@@ -185,6 +185,8 @@ pub struct LbteSystem {
     maps: StarMaps,
     nb: usize,
     weights: Vec<usize>,
+    /// √w_i, for the symmetrizing scale √(w_i/w_j).
+    sqrt_w: Vec<f64>,
     index: Vec<(usize, usize, usize)>,
     /// First reduced unknown of mode (i, s), or usize::MAX when the mode is left out.
     first: Vec<usize>,
@@ -218,6 +220,7 @@ impl LbteSystem {
             maps,
             nb,
             weights: weights.to_vec(),
+            sqrt_w: weights.iter().map(|&w| (w as f64).sqrt()).collect(),
             index,
             first,
             matrices: (0..n_temperatures)
@@ -241,6 +244,7 @@ impl LbteSystem {
         let n_ir = self.weights.len();
         let d = 3 * nb * n_ir;
         let basis = &self.maps.invariant_basis;
+        let mut projected = vec![0.0; d];
         for (row, matrix) in rows.iter().zip(&self.matrices) {
             let mut a = matrix.lock().expect("no panics while holding the lock");
             for s in 0..nb {
@@ -250,7 +254,7 @@ impl LbteSystem {
                 }
                 for (ka, bi) in basis[i].iter().enumerate() {
                     // Row (s, b_i) of the block row: Σ_α b_α row[(s,α)][…].
-                    let mut projected = vec![0.0; d];
+                    projected.fill(0.0);
                     for (al, &b) in bi.iter().enumerate() {
                         if b != 0.0 {
                             let src = &row[(s * 3 + al) * d..(s * 3 + al + 1) * d];
@@ -265,8 +269,7 @@ impl LbteSystem {
                         let v = bj[0] * projected[base]
                             + bj[1] * projected[base + 1]
                             + bj[2] * projected[base + 2];
-                        a[(r0 + ka, c)] +=
-                            v * (self.weights[i] as f64 / self.weights[j] as f64).sqrt();
+                        a[(r0 + ka, c)] += v * self.sqrt_w[i] / self.sqrt_w[j];
                     }
                 }
             }
@@ -284,7 +287,7 @@ impl LbteSystem {
         let (nb, n_ir, m) = (self.nb, self.weights.len(), self.index.len());
         let basis = &self.maps.invariant_basis;
         let n_points: usize = self.weights.iter().sum();
-        let sqrt_w: Vec<f64> = self.weights.iter().map(|&w| (w as f64).sqrt()).collect();
+        let sqrt_w = &self.sqrt_w;
         let y = |i: usize, s: usize| -> Vec3 {
             let c = inp.heat_capacity[i][s].max(0.0).sqrt();
             inp.velocities[i][s].map(|v| c * v)

@@ -111,3 +111,13 @@ pub fn local(rel: &str) -> serde_json::Value {
         .join(rel);
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
+
+/// kappa.json of an output folder without its run-time line (for comparing runs).
+pub fn kappa_json_without_timing(dir: &std::path::Path) -> String {
+    std::fs::read_to_string(dir.join("kappa.json"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("wall_time_s"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
