@@ -8,6 +8,7 @@
 
 use super::interaction::Fc3Fourier;
 use super::triplets::{Triplets, triplets_at_q};
+use crate::harmonic::bz_grid::BzGrid;
 use crate::harmonic::dos::SortedTetrahedra;
 use crate::harmonic::mesh::Mesh;
 use crate::harmonic::thermo::bose;
@@ -29,6 +30,8 @@ pub struct MeshPhonons {
     pub velocities: Vec<Vec3>,
     /// Reciprocal lattice rows with the 2π (rad/Å), for adaptive smearing.
     pub reciprocal_2pi: crate::linalg::Mat3,
+    /// Zone representatives of the grid points (normal/umklapp classes).
+    pub bz: BzGrid,
 }
 
 impl MeshPhonons {
@@ -110,10 +113,91 @@ pub struct TripletColumns {
     pub second: Vec<f64>,
 }
 
-/// Γ at one grid point and, when asked for, the collision-matrix columns of each kept triplet.
+/// Γ split by process class and the weighted phase space at one grid point, [T][s] each.
+///
+/// The two classes are the two terms of Γ (physics.md §6): decay λ → λ' + λ'' (the
+/// (n'+n''+1)δ(ω−ω'−ω'') term, phono3py's "class 2") and coalescence λ + λ' → λ'' (the
+/// (n'−n'')[δ(ω+ω'−ω'') − δ(ω−ω'+ω'')] term, "class 1"); decay + coalescence = Γ. Independently,
+/// normal + umklapp = Γ, where a triplet is normal when its three zone representatives add up to
+/// zero (phono3py's `gamma_N`, `gamma_U`). The weighted phase space is the same sum with the
+/// interaction strength replaced by one: N₂(q, ω_λ) = 1/N Σ_{q's's''} {(n'+n''+1)δ(ω−ω'−ω'') +
+/// (n'−n'')[δ(ω+ω'−ω'') − δ(ω−ω'+ω'')]} (1/THz, phono3py's weighted joint DOS at ω = ω_λ),
+/// split into the same two classes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GammaParts {
+    pub decay: Vec<Vec<f64>>,
+    pub coalescence: Vec<Vec<f64>>,
+    pub normal: Vec<Vec<f64>>,
+    pub umklapp: Vec<Vec<f64>>,
+    pub phase_space_decay: Vec<Vec<f64>>,
+    pub phase_space_coalescence: Vec<Vec<f64>>,
+}
+
+/// The channels of `GammaParts`, in the order of the per-chunk accumulators.
+const CHANNELS: usize = 6;
+const DECAY: usize = 0;
+const COALESCENCE: usize = 1;
+const NORMAL: usize = 2;
+const UMKLAPP: usize = 3;
+const PS_DECAY: usize = 4;
+const PS_COALESCENCE: usize = 5;
+
+impl GammaParts {
+    fn from_channels(acc: &[f64], nt: usize, nb: usize) -> GammaParts {
+        let ch = |c: usize| -> Vec<Vec<f64>> {
+            (0..nt)
+                .map(|it| acc[(c * nt + it) * nb..(c * nt + it + 1) * nb].to_vec())
+                .collect()
+        };
+        GammaParts {
+            decay: ch(DECAY),
+            coalescence: ch(COALESCENCE),
+            normal: ch(NORMAL),
+            umklapp: ch(UMKLAPP),
+            phase_space_decay: ch(PS_DECAY),
+            phase_space_coalescence: ch(PS_COALESCENCE),
+        }
+    }
+
+    /// Γ[T][s] = decay + coalescence.
+    pub fn total(&self) -> Vec<Vec<f64>> {
+        self.decay
+            .iter()
+            .zip(&self.coalescence)
+            .map(|(d, c)| d.iter().zip(c).map(|(a, b)| a + b).collect())
+            .collect()
+    }
+
+    /// Every [T][s] table, for averaging or storing them alike.
+    pub fn tables_mut(&mut self) -> [&mut Vec<Vec<f64>>; CHANNELS] {
+        [
+            &mut self.decay,
+            &mut self.coalescence,
+            &mut self.normal,
+            &mut self.umklapp,
+            &mut self.phase_space_decay,
+            &mut self.phase_space_coalescence,
+        ]
+    }
+
+    pub fn tables(&self) -> [&Vec<Vec<f64>>; CHANNELS] {
+        [
+            &self.decay,
+            &self.coalescence,
+            &self.normal,
+            &self.umklapp,
+            &self.phase_space_decay,
+            &self.phase_space_coalescence,
+        ]
+    }
+}
+
+/// Γ at one grid point, split by process, and, when asked for, the collision-matrix columns
+/// of each kept triplet.
 pub struct ScatteringAtQ {
-    /// Γ[T][s] (THz).
+    /// Γ[T][s] (THz) = parts.decay + parts.coalescence.
     pub gamma: Vec<Vec<f64>>,
+    pub parts: GammaParts,
     /// The triplets of this point and one column entry per triplet, in their order.
     pub columns: Option<(Triplets, Vec<TripletColumns>)>,
 }
@@ -152,7 +236,13 @@ pub fn linewidths_at(
     scattering_at(g0, ph, fc3, rotations, tets, opts).gamma
 }
 
-/// Γ[T][s] at grid point `g0`, with the collision-matrix columns when `opts.collisions`.
+/// Triplets per work item: each chunk adds its triplets in order and the chunks are added in
+/// order, so the sums do not depend on the number of threads; one accumulator per chunk keeps
+/// the memory at (triplets / CHUNK) × 6 × T × bands values.
+const CHUNK: usize = 8;
+
+/// Γ[T][s] at grid point `g0`, split by process, with the collision-matrix columns when
+/// `opts.collisions`.
 pub fn scattering_at(
     g0: usize,
     ph: &MeshPhonons,
@@ -161,215 +251,289 @@ pub fn scattering_at(
     tets: &Tetrahedra,
     opts: &LinewidthOptions,
 ) -> ScatteringAtQ {
-    let nb = ph.nb;
-    let nt = opts.temperatures.len();
-    let mesh = &ph.mesh;
-    let n = mesh.n_points() as f64;
-    let triplets = triplets_at_q(mesh, g0, rotations);
-    let f0 = ph.freqs(g0);
-    let cut = opts.cutoff_frequency;
-    let fc3_q = fc3.at_q(&ph.qpoints[g0]);
-    // One contribution vector per triplet, added in triplet order afterwards: the result does
-    // not depend on how rayon splits the work.
-    let parts: Vec<(Vec<f64>, Option<TripletColumns>)> = triplets
+    let (nb, nt) = (ph.nb, opts.temperatures.len());
+    let triplets = triplets_at_q(&ph.mesh, g0, rotations);
+    let kernel = TripletKernel {
+        g0,
+        ph,
+        fc3,
+        fc3_q: fc3.at_q(&ph.qpoints[g0]),
+        tets,
+        opts,
+    };
+    let chunks: Vec<(Vec<f64>, Vec<TripletColumns>)> = triplets
         .list
-        .par_iter()
+        .par_chunks(CHUNK)
         .map_init(
-            || {
-                (
-                    vec![C64::new(0.0, 0.0); nb * nb * nb],
-                    vec![C64::new(0.0, 0.0); nb * nb * nb],
-                    vec![0.0; nb * nb * nb],
-                    Box::new([(); 3].map(|_| SortedTetrahedra::empty())),
-                )
-            },
-            |(rec, work, v2, sorted), &(g1, g2, w)| {
-                let mut out = vec![0.0; nt * nb];
-                let mut cols = opts.collisions.then(|| TripletColumns {
-                    first: vec![0.0; nt * nb * nb],
-                    second: vec![0.0; nt * nb * nb],
-                });
-                fc3_q.reciprocal(&ph.qpoints[g1], &ph.qpoints[g2], rec);
-                fc3.strength(
-                    rec,
-                    [ph.vectors(g0), ph.vectors(g1), ph.vectors(g2)],
-                    work,
-                    v2,
-                );
-                let (f1, f2) = (ph.freqs(g1), ph.freqs(g2));
-                // Bose occupations of q' and q'' bands, once per triplet.
-                let occ = |f: &[f64]| -> Vec<f64> {
-                    opts.temperatures
-                        .iter()
-                        .flat_map(|&t| f.iter().map(move |&x| bose(x, t)))
-                        .collect()
-                };
-                let (occ1, occ2) = (occ(f1), occ(f2));
-                let ish = |f: &[f64]| -> Vec<f64> {
-                    if !opts.collisions {
-                        return vec![];
+            || Scratch::new(nb),
+            |scratch, chunk| {
+                let mut acc = vec![0.0; CHANNELS * nt * nb];
+                let mut cols = Vec::new();
+                for &(g1, g2, w) in chunk {
+                    let (part, c) = kernel.contribution(scratch, g1, g2, w);
+                    let class = if ph.bz.is_normal(g0, g1, g2) {
+                        NORMAL
+                    } else {
+                        UMKLAPP
+                    };
+                    let m = nt * nb;
+                    for i in 0..m {
+                        let (d, c) = (part[DECAY * m + i], part[COALESCENCE * m + i]);
+                        acc[DECAY * m + i] += d;
+                        acc[COALESCENCE * m + i] += c;
+                        acc[class * m + i] += d + c;
+                        acc[PS_DECAY * m + i] += part[PS_DECAY * m + i];
+                        acc[PS_COALESCENCE * m + i] += part[PS_COALESCENCE * m + i];
                     }
-                    opts.temperatures
-                        .iter()
-                        .flat_map(|&t| f.iter().map(move |&x| inv_sinh(x, t, cut)))
-                        .collect()
-                };
-                let (ish1, ish2) = (ish(f1), ish(f2));
-                average_degenerate(v2, nb, [f0, f1, f2]);
-                // Frequencies at the tetrahedron vertices around q' (and opposite around q'').
-                let (v1, v2f): (Vec<[usize; 4]>, Vec<[usize; 4]>) = match opts.delta {
-                    DeltaMethod::Tetrahedron => tets
-                        .iter()
-                        .map(|t| {
-                            (
-                                t.map(|r| shifted(mesh, g1, &r, 1)),
-                                t.map(|r| shifted(mesh, g2, &r, -1)),
-                            )
-                        })
-                        .unzip(),
-                    _ => (vec![], vec![]),
-                };
-                // Band frequencies at the tetrahedron vertices, gathered once per triplet.
-                let gather = |verts: &[[usize; 4]], band: usize| -> TetValues {
-                    let mut out = [[0.0; 4]; 24];
-                    for (o, a) in out.iter_mut().zip(verts) {
-                        for v in 0..4 {
-                            o[v] = ph.frequencies[a[v] * nb + band];
-                        }
-                    }
-                    out
-                };
-                let tetra = opts.delta == DeltaMethod::Tetrahedron;
-                let (xv, yv): (Vec<TetValues>, Vec<TetValues>) = if tetra {
-                    (
-                        (0..nb).map(|j| gather(&v1, j)).collect(),
-                        (0..nb).map(|k| gather(&v2f, k)).collect(),
-                    )
-                } else {
-                    (vec![], vec![])
-                };
-                // Smallest and largest vertex frequency of each band around q' and q''.
-                let xr: Vec<(f64, f64)> = xv.iter().map(SortedTetrahedra::range).collect();
-                let yr: Vec<(f64, f64)> = yv.iter().map(SortedTetrahedra::range).collect();
-                for j in 0..nb {
-                    if f1[j] <= cut {
-                        continue;
-                    }
-                    for k in 0..nb {
-                        if f2[k] <= cut {
-                            continue;
-                        }
-                        // δ(f − F) by tetrahedra for F = f'+f'', −f'+f'', f'−f''. A function is
-                        // needed only if some frequency of q can fall inside its range; bounds
-                        // from the per-band extremes decide that before any vertex is touched.
-                        let mut need = [false; 3];
-                        if tetra {
-                            let ((x0, x1), (y0, y1)) = (xr[j], yr[k]);
-                            let ranges =
-                                [(x0 + y0, x1 + y1), (y0 - x1, y1 - x0), (x0 - y1, x1 - y0)];
-                            for (fi, (lo, hi)) in ranges.into_iter().enumerate() {
-                                need[fi] = f0.iter().any(|&w| w > cut && w >= lo && w < hi);
-                            }
-                            if need == [false; 3] {
-                                continue;
-                            }
-                            let (xj, yk) = (&xv[j], &yv[k]);
-                            let signs = [(1.0, 1.0), (-1.0, 1.0), (1.0, -1.0)];
-                            for fi in 0..3 {
-                                if need[fi] {
-                                    let (a, b) = signs[fi];
-                                    sorted[fi].fill(|t, v| a * xj[t][v] + b * yk[t][v]);
-                                }
-                            }
-                        }
-                        // Adaptive σ for the decay (v' − v'') and the absorption (v' + v'') terms.
-                        let adaptive = match opts.delta {
-                            DeltaMethod::Adaptive(scale) => {
-                                let (v1, v2) =
-                                    (ph.velocities[g1 * nb + j], ph.velocities[g2 * nb + k]);
-                                let m: Vec3 = std::array::from_fn(|c| v1[c] - v2[c]);
-                                let p: Vec3 = std::array::from_fn(|c| v1[c] + v2[c]);
-                                Some((
-                                    adaptive_sigma(&m, &ph.reciprocal_2pi, mesh.n, scale),
-                                    adaptive_sigma(&p, &ph.reciprocal_2pi, mesh.n, scale),
-                                ))
-                            }
-                            _ => None,
-                        };
-                        // δ weights for f = f'+f'', f = −f'+f'', f = f'−f'' at band s0 of q.
-                        let weights = |s0: usize| -> [f64; 3] {
-                            match opts.delta {
-                                DeltaMethod::Gaussian(sigma) => {
-                                    let g = |x: f64| {
-                                        (-(x * x) / (2.0 * sigma * sigma)).exp()
-                                            / (sigma * (2.0 * std::f64::consts::PI).sqrt())
-                                    };
-                                    [
-                                        g(f0[s0] - f1[j] - f2[k]),
-                                        g(f0[s0] + f1[j] - f2[k]),
-                                        g(f0[s0] - f1[j] + f2[k]),
-                                    ]
-                                }
-                                DeltaMethod::Tetrahedron => std::array::from_fn(|fi| {
-                                    if need[fi] {
-                                        sorted[fi].weight(f0[s0])
-                                    } else {
-                                        0.0
-                                    }
-                                }),
-                                DeltaMethod::Adaptive(_) => {
-                                    let (sm, sp) = adaptive.expect("adaptive sigmas");
-                                    [
-                                        fourphonon_delta(f0[s0] - f1[j] - f2[k], sm),
-                                        fourphonon_delta(f0[s0] + f1[j] - f2[k], sp),
-                                        fourphonon_delta(f0[s0] - f1[j] + f2[k], sp),
-                                    ]
-                                }
-                            }
-                        };
-                        for s0 in 0..nb {
-                            if f0[s0] <= cut {
-                                continue;
-                            }
-                            let g = weights(s0);
-                            if g == [0.0; 3] {
-                                continue;
-                            }
-                            let amp = w as f64 * THREE_PHONON_GAMMA * v2[(s0 * nb + j) * nb + k]
-                                / (f0[s0] * f1[j] * f2[k] * n);
-                            for it in 0..nt {
-                                let (n1, n2) = (occ1[it * nb + j], occ2[it * nb + k]);
-                                out[it * nb + s0] +=
-                                    amp * ((n1 + n2 + 1.0) * g[0] + (n1 - n2) * (g[1] - g[2]));
-                            }
-                            if let Some(c) = cols.as_mut() {
-                                // The same K without the orbit weight: each column is one q'.
-                                let k_all = amp / w as f64 * (g[0] + g[1] + g[2]);
-                                for it in 0..nt {
-                                    c.first[(it * nb + s0) * nb + j] += k_all * ish2[it * nb + k];
-                                    c.second[(it * nb + s0) * nb + k] += k_all * ish1[it * nb + j];
-                                }
-                            }
-                        }
-                    }
+                    cols.extend(c);
                 }
-                (out, cols)
+                (acc, cols)
             },
         )
         .collect();
-    let mut gamma = vec![vec![0.0; nb]; nt];
-    for (p, _) in &parts {
-        for it in 0..nt {
-            for s in 0..nb {
-                gamma[it][s] += p[it * nb + s];
-            }
+    let mut acc = vec![0.0; CHANNELS * nt * nb];
+    let mut all_cols = Vec::new();
+    for (a, c) in chunks {
+        for (x, y) in acc.iter_mut().zip(&a) {
+            *x += y;
+        }
+        all_cols.extend(c);
+    }
+    let parts = GammaParts::from_channels(&acc, nt, nb);
+    let columns = opts.collisions.then_some((triplets, all_cols));
+    ScatteringAtQ {
+        gamma: parts.total(),
+        parts,
+        columns,
+    }
+}
+
+/// Per-thread work arrays of the interaction strength.
+struct Scratch {
+    rec: Vec<C64>,
+    work: Vec<C64>,
+    v2: Vec<f64>,
+    sorted: Box<[SortedTetrahedra; 3]>,
+}
+
+impl Scratch {
+    fn new(nb: usize) -> Scratch {
+        Scratch {
+            rec: vec![C64::new(0.0, 0.0); nb * nb * nb],
+            work: vec![C64::new(0.0, 0.0); nb * nb * nb],
+            v2: vec![0.0; nb * nb * nb],
+            sorted: Box::new([(); 3].map(|_| SortedTetrahedra::empty())),
         }
     }
-    let columns = opts.collisions.then(|| {
-        let cols = parts.into_iter().map(|(_, c)| c.expect("built")).collect();
-        (triplets, cols)
-    });
-    ScatteringAtQ { gamma, columns }
+}
+
+/// What every triplet of one grid point q shares.
+struct TripletKernel<'a> {
+    g0: usize,
+    ph: &'a MeshPhonons,
+    fc3: &'a Fc3Fourier,
+    fc3_q: super::interaction::Fc3AtQ,
+    tets: &'a Tetrahedra,
+    opts: &'a LinewidthOptions,
+}
+
+impl TripletKernel<'_> {
+    /// The contribution of triplet (q, q'=g1, q''=g2) of orbit weight `w`: [channel][T][s] for
+    /// the channels DECAY, COALESCENCE, PS_DECAY, PS_COALESCENCE (the others stay zero), and
+    /// its collision-matrix columns when asked for.
+    fn contribution(
+        &self,
+        scratch: &mut Scratch,
+        g1: usize,
+        g2: usize,
+        w: usize,
+    ) -> (Vec<f64>, Option<TripletColumns>) {
+        let (ph, opts, g0) = (self.ph, self.opts, self.g0);
+        let (nb, nt) = (ph.nb, opts.temperatures.len());
+        let mesh = &ph.mesh;
+        let n = mesh.n_points() as f64;
+        let cut = opts.cutoff_frequency;
+        let f0 = ph.freqs(g0);
+        let m = nt * nb;
+        let mut out = vec![0.0; CHANNELS * m];
+        let mut cols = opts.collisions.then(|| TripletColumns {
+            first: vec![0.0; nt * nb * nb],
+            second: vec![0.0; nt * nb * nb],
+        });
+        let Scratch {
+            rec,
+            work,
+            v2,
+            sorted,
+        } = scratch;
+        self.fc3_q.reciprocal(&ph.qpoints[g1], &ph.qpoints[g2], rec);
+        self.fc3.strength(
+            rec,
+            [ph.vectors(g0), ph.vectors(g1), ph.vectors(g2)],
+            work,
+            v2,
+        );
+        let (f1, f2) = (ph.freqs(g1), ph.freqs(g2));
+        // Bose occupations of q' and q'' bands, once per triplet.
+        let occ = |f: &[f64]| -> Vec<f64> {
+            opts.temperatures
+                .iter()
+                .flat_map(|&t| f.iter().map(move |&x| bose(x, t)))
+                .collect()
+        };
+        let (occ1, occ2) = (occ(f1), occ(f2));
+        let ish = |f: &[f64]| -> Vec<f64> {
+            if !opts.collisions {
+                return vec![];
+            }
+            opts.temperatures
+                .iter()
+                .flat_map(|&t| f.iter().map(move |&x| inv_sinh(x, t, cut)))
+                .collect()
+        };
+        let (ish1, ish2) = (ish(f1), ish(f2));
+        average_degenerate(v2, nb, [f0, f1, f2]);
+        let tetra = opts.delta == DeltaMethod::Tetrahedron;
+        // Band frequencies at the tetrahedron vertices around q' (and opposite around q''),
+        // gathered once per triplet.
+        let (xv, yv): (Vec<TetValues>, Vec<TetValues>) = if tetra {
+            let (v1, v2f): (Vec<[usize; 4]>, Vec<[usize; 4]>) = self
+                .tets
+                .iter()
+                .map(|t| {
+                    (
+                        t.map(|r| shifted(mesh, g1, &r, 1)),
+                        t.map(|r| shifted(mesh, g2, &r, -1)),
+                    )
+                })
+                .unzip();
+            let gather = |verts: &[[usize; 4]], band: usize| -> TetValues {
+                let mut out = [[0.0; 4]; 24];
+                for (o, a) in out.iter_mut().zip(verts) {
+                    for v in 0..4 {
+                        o[v] = ph.frequencies[a[v] * nb + band];
+                    }
+                }
+                out
+            };
+            (
+                (0..nb).map(|j| gather(&v1, j)).collect(),
+                (0..nb).map(|k| gather(&v2f, k)).collect(),
+            )
+        } else {
+            (vec![], vec![])
+        };
+        // Smallest and largest vertex frequency of each band around q' and q''.
+        let xr: Vec<(f64, f64)> = xv.iter().map(SortedTetrahedra::range).collect();
+        let yr: Vec<(f64, f64)> = yv.iter().map(SortedTetrahedra::range).collect();
+        for j in 0..nb {
+            if f1[j] <= cut {
+                continue;
+            }
+            for k in 0..nb {
+                if f2[k] <= cut {
+                    continue;
+                }
+                // δ(f − F) by tetrahedra for F = f'+f'', −f'+f'', f'−f''. A function is needed
+                // only if some frequency of q can fall inside its range; bounds from the
+                // per-band extremes decide that before any vertex is touched.
+                let mut need = [false; 3];
+                if tetra {
+                    let ((x0, x1), (y0, y1)) = (xr[j], yr[k]);
+                    let ranges = [(x0 + y0, x1 + y1), (y0 - x1, y1 - x0), (x0 - y1, x1 - y0)];
+                    for (fi, (lo, hi)) in ranges.into_iter().enumerate() {
+                        need[fi] = f0.iter().any(|&w| w > cut && w >= lo && w < hi);
+                    }
+                    if need == [false; 3] {
+                        continue;
+                    }
+                    let (xj, yk) = (&xv[j], &yv[k]);
+                    let signs = [(1.0, 1.0), (-1.0, 1.0), (1.0, -1.0)];
+                    for fi in 0..3 {
+                        if need[fi] {
+                            let (a, b) = signs[fi];
+                            sorted[fi].fill(|t, v| a * xj[t][v] + b * yk[t][v]);
+                        }
+                    }
+                }
+                // Adaptive σ for the decay (v' − v'') and the absorption (v' + v'') terms.
+                let adaptive = match opts.delta {
+                    DeltaMethod::Adaptive(scale) => {
+                        let (v1, v2) = (ph.velocities[g1 * nb + j], ph.velocities[g2 * nb + k]);
+                        let dm: Vec3 = std::array::from_fn(|c| v1[c] - v2[c]);
+                        let dp: Vec3 = std::array::from_fn(|c| v1[c] + v2[c]);
+                        Some((
+                            adaptive_sigma(&dm, &ph.reciprocal_2pi, mesh.n, scale),
+                            adaptive_sigma(&dp, &ph.reciprocal_2pi, mesh.n, scale),
+                        ))
+                    }
+                    _ => None,
+                };
+                // δ weights for f = f'+f'', f = −f'+f'', f = f'−f'' at band s0 of q.
+                let weights = |s0: usize| -> [f64; 3] {
+                    match opts.delta {
+                        DeltaMethod::Gaussian(sigma) => {
+                            let g = |x: f64| {
+                                (-(x * x) / (2.0 * sigma * sigma)).exp()
+                                    / (sigma * (2.0 * std::f64::consts::PI).sqrt())
+                            };
+                            [
+                                g(f0[s0] - f1[j] - f2[k]),
+                                g(f0[s0] + f1[j] - f2[k]),
+                                g(f0[s0] - f1[j] + f2[k]),
+                            ]
+                        }
+                        DeltaMethod::Tetrahedron => std::array::from_fn(|fi| {
+                            if need[fi] {
+                                sorted[fi].weight(f0[s0])
+                            } else {
+                                0.0
+                            }
+                        }),
+                        DeltaMethod::Adaptive(_) => {
+                            let (sm, sp) = adaptive.expect("adaptive sigmas");
+                            [
+                                fourphonon_delta(f0[s0] - f1[j] - f2[k], sm),
+                                fourphonon_delta(f0[s0] + f1[j] - f2[k], sp),
+                                fourphonon_delta(f0[s0] - f1[j] + f2[k], sp),
+                            ]
+                        }
+                    }
+                };
+                for s0 in 0..nb {
+                    if f0[s0] <= cut {
+                        continue;
+                    }
+                    let g = weights(s0);
+                    if g == [0.0; 3] {
+                        continue;
+                    }
+                    let orbit = w as f64 / n;
+                    let amp = orbit * THREE_PHONON_GAMMA * v2[(s0 * nb + j) * nb + k]
+                        / (f0[s0] * f1[j] * f2[k]);
+                    for it in 0..nt {
+                        let (n1, n2) = (occ1[it * nb + j], occ2[it * nb + k]);
+                        let decay = (n1 + n2 + 1.0) * g[0];
+                        let coalescence = (n1 - n2) * (g[1] - g[2]);
+                        let i = it * nb + s0;
+                        out[DECAY * m + i] += amp * decay;
+                        out[COALESCENCE * m + i] += amp * coalescence;
+                        out[PS_DECAY * m + i] += orbit * decay;
+                        out[PS_COALESCENCE * m + i] += orbit * coalescence;
+                    }
+                    if let Some(c) = cols.as_mut() {
+                        // The same K without the orbit weight: each column is one q'.
+                        let k_all = amp / w as f64 * (g[0] + g[1] + g[2]);
+                        for it in 0..nt {
+                            c.first[(it * nb + s0) * nb + j] += k_all * ish2[it * nb + k];
+                            c.second[(it * nb + s0) * nb + k] += k_all * ish1[it * nb + j];
+                        }
+                    }
+                }
+            }
+        }
+        (out, cols)
+    }
 }
 
 /// Averages |V|² over degenerate bands at each of the three q (|Δf| < 1e-4 THz). Inside a

@@ -5,7 +5,9 @@
 use super::{InputArgs, numbers};
 use crate::anharmonic::linewidth::DeltaMethod;
 use crate::error::{Error, Result};
-use crate::output::kappa_hdf5::{kappa_file_name, write_kappa_hdf5};
+use crate::output::kappa_hdf5::{
+    gamma_file_name, kappa_file_name, write_gamma_files, write_kappa_hdf5,
+};
 use crate::output::{finite, write_json};
 use crate::transport::job::{
     KappaMesh, KappaOptions, KappaRun, kappa_from_gamma_file, kappa_mesh, run_kappa_with,
@@ -21,7 +23,8 @@ pub struct KappaArgs {
     /// fc3: phono3py/hiPhive fc3.hdf5 (full or compact) or ShengBTE FORCE_CONSTANTS_3RD.
     #[arg(long, required_unless_present = "read_gamma")]
     pub fc3: Option<PathBuf>,
-    /// Take the three-phonon Γ from this kappa HDF5 of the same mesh (phono3py's or latdyn's)
+    /// Take the three-phonon Γ from this kappa HDF5 of the same mesh (phono3py's or latdyn's),
+    /// or from a folder of per-grid-point kappa-m{mesh}-g{N}.hdf5 files (--write-gamma),
     /// instead of computing it; its temperatures are used.
     #[arg(long)]
     pub read_gamma: Option<PathBuf>,
@@ -42,6 +45,9 @@ pub struct KappaArgs {
     /// Boundary scattering with this mean free path in µm (phono3py's --bmfp): Γ_b = |v|/(4πL).
     #[arg(long, alias = "bmfp")]
     pub boundary_mfp: Option<f64>,
+    /// Also write Γ per irreducible q as phono3py's kappa-m{mesh}-g{grid point}.hdf5 files.
+    #[arg(long)]
+    pub write_gamma: bool,
     /// Also solve the linearized BTE directly (full collision matrix, phono3py's --lbte) for κ_P.
     #[arg(long)]
     pub lbte: bool,
@@ -261,6 +267,16 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
     let kappa_total = res.total();
     let h5 = kappa_file_name(&a.out, mesh);
     write_kappa_hdf5(&h5, &res)?;
+    if a.write_gamma {
+        let n = write_gamma_files(&a.out, &res)?;
+        eprintln!(
+            "latdyn kappa: wrote {n} per-grid-point files {}",
+            gamma_file_name(&a.out, mesh, 0)
+                .display()
+                .to_string()
+                .replace("-g0.", "-g*.")
+        );
+    }
     write_json(
         &a.out.join("kappa.json"),
         &json!({
@@ -273,6 +289,7 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             "qpoints": res.qpoints, "weights": res.weights, "frequencies": res.frequencies,
             "gamma": res.gamma,
             "gamma_isotope": res.gamma_isotope,
+            "scattering_shares": scattering_shares(&res),
             "mass_variances": isotope,
             "delta": match delta { DeltaMethod::Tetrahedron => json!("tetrahedron"), DeltaMethod::Gaussian(s) => json!({"gaussian_sigma_THz": s}), DeltaMethod::Adaptive(s) => json!({"adaptive_scalebroad": s}) },
             "cutoff_frequency": a.cutoff_frequency,
@@ -317,6 +334,34 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
         t0.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Per temperature, the share of the mode-summed three-phonon Γ (all q of the mesh) that is
+/// umklapp and that is decay (the rest is normal and coalescence); null without the split.
+fn scattering_shares(res: &crate::transport::job::KappaResult) -> serde_json::Value {
+    let Some(parts) = &res.gamma_parts else {
+        return serde_json::Value::Null;
+    };
+    let shares: Vec<serde_json::Value> = (0..res.temperatures.len())
+        .map(|it| {
+            let sum = |pick: &dyn Fn(&crate::anharmonic::linewidth::GammaParts) -> &Vec<Vec<f64>>| -> f64 {
+                parts
+                    .iter()
+                    .zip(&res.weights)
+                    .map(|(p, &w)| w as f64 * pick(p)[it].iter().sum::<f64>())
+                    .sum()
+            };
+            let (u, n, d, c) = (
+                sum(&|p| &p.umklapp),
+                sum(&|p| &p.normal),
+                sum(&|p| &p.decay),
+                sum(&|p| &p.coalescence),
+            );
+            let share = |x: f64, total: f64| if total > 0.0 { x / total } else { 0.0 };
+            json!({"temperature": res.temperatures[it], "umklapp": share(u, u + n), "decay": share(d, d + c)})
+        })
+        .collect();
+    json!(shares)
 }
 
 /// kappa_spectral.json (spectral and cumulative κ, κ vs mean free path, lifetimes and regimes

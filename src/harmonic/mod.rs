@@ -2,6 +2,7 @@
 //! thermodynamics and band paths.
 
 pub mod bands;
+pub mod bz_grid;
 pub mod dos;
 pub mod dynmat;
 pub mod eigen;

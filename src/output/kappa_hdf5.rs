@@ -1,6 +1,7 @@
 //! The conductivity result as phono3py's kappa-m{mesh}.hdf5 (formats.md §4.3): the same dataset
 //! names, shapes, dtypes and units, so phono3py's tools and users' h5py scripts read it.
 
+use crate::anharmonic::linewidth::GammaParts;
 use crate::error::{Error, Result};
 use crate::transport::job::KappaResult;
 use hdf5_pure::FileBuilder;
@@ -75,6 +76,30 @@ pub fn write_kappa_hdf5(path: &Path, r: &KappaResult) -> Result<()> {
         r.gamma.iter().flatten().flatten().copied().collect(),
         &[nt, nq, nb],
     );
+    if let Some(parts) = &r.gamma_parts {
+        // [q][T][s] tables as [T][q][s], like `gamma`.
+        let by_t = |pick: &dyn Fn(&GammaParts) -> &Vec<Vec<f64>>| -> Vec<f64> {
+            (0..nt as usize)
+                .flat_map(|it| parts.iter().flat_map(move |p| pick(p)[it].clone()))
+                .collect()
+        };
+        let shape = [nt, nq, nb];
+        // phono3py's `--nu` names, then latdyn's process classes and weighted phase space.
+        put("gamma_N", by_t(&|p| &p.normal), &shape);
+        put("gamma_U", by_t(&|p| &p.umklapp), &shape);
+        put("gamma_decay", by_t(&|p| &p.decay), &shape);
+        put("gamma_coalescence", by_t(&|p| &p.coalescence), &shape);
+        put(
+            "weighted_phase_space_decay",
+            by_t(&|p| &p.phase_space_decay),
+            &shape,
+        );
+        put(
+            "weighted_phase_space_coalescence",
+            by_t(&|p| &p.phase_space_coalescence),
+            &shape,
+        );
+    }
     if let Some(iso) = &r.gamma_isotope {
         put(
             "gamma_isotope",
@@ -143,6 +168,11 @@ pub fn write_kappa_hdf5(path: &Path, r: &KappaResult) -> Result<()> {
     ints(&mut b, "mesh", r.mesh.iter().map(|&x| x as i64).collect());
     ints(
         &mut b,
+        "grid_point",
+        r.grid_points.iter().map(|&x| x as i64).collect(),
+    );
+    ints(
+        &mut b,
         "weight",
         r.weights.iter().map(|&x| x as i64).collect(),
     );
@@ -151,4 +181,63 @@ pub fn write_kappa_hdf5(path: &Path, r: &KappaResult) -> Result<()> {
         .map_err(|e| Error::dataset(path, "version", e.to_string()))?;
     b.write(path)
         .map_err(|e| Error::dataset(path, "/", format!("cannot write: {e}")))
+}
+
+/// phono3py's per-grid-point file name (`--write-gamma`): kappa-m{mesh}-g{grid point}.hdf5.
+pub fn gamma_file_name(dir: &Path, mesh: [usize; 3], grid_point: usize) -> PathBuf {
+    dir.join(format!(
+        "kappa-m{}{}{}-g{grid_point}.hdf5",
+        mesh[0], mesh[1], mesh[2]
+    ))
+}
+
+/// `--write-gamma`: one file per irreducible q in phono3py's per-grid-point layout (frequency,
+/// gamma [T][band], gamma_N/gamma_U, gamma_isotope, group_velocity, gv_by_gv, heat_capacity,
+/// grid_point, mesh, temperature, kappa_unit_conversion), named by phono3py's BZ grid index.
+/// Returns the number of files written.
+pub fn write_gamma_files(dir: &Path, r: &KappaResult) -> Result<usize> {
+    let nt = r.temperatures.len();
+    for iq in 0..r.qpoints.len() {
+        let path = gamma_file_name(dir, r.mesh, r.grid_points[iq]);
+        let nb = r.frequencies[iq].len() as u64;
+        let mut b = FileBuilder::new();
+        let mut put = |name: &str, data: Vec<f64>, shape: &[u64]| {
+            b.create_dataset(name)
+                .with_f64_data(&data)
+                .with_shape(shape);
+        };
+        let per_t =
+            |t: &[Vec<Vec<f64>>]| -> Vec<f64> { t.iter().flat_map(|x| x[iq].clone()).collect() };
+        put("frequency", r.frequencies[iq].clone(), &[nb]);
+        put("temperature", r.temperatures.clone(), &[nt as u64]);
+        put("gamma", per_t(&r.gamma), &[nt as u64, nb]);
+        if let Some(parts) = &r.gamma_parts {
+            let p = &parts[iq];
+            put("gamma_N", p.normal.concat(), &[nt as u64, nb]);
+            put("gamma_U", p.umklapp.concat(), &[nt as u64, nb]);
+        }
+        if let Some(iso) = &r.gamma_isotope {
+            put("gamma_isotope", iso[iq].clone(), &[nb]);
+        }
+        put(
+            "group_velocity",
+            r.group_velocities[iq].iter().flatten().copied().collect(),
+            &[nb, 3],
+        );
+        put("gv_by_gv", flat6(&r.gv_by_gv[iq]).collect(), &[nb, 6]);
+        put("heat_capacity", per_t(&r.heat_capacity), &[nt as u64, nb]);
+        put("kappa_unit_conversion", vec![r.kappa_unit_conversion], &[]);
+        b.create_dataset("grid_point")
+            .with_i64_data(&[r.grid_points[iq] as i64])
+            .with_shape(&[]);
+        b.create_dataset("mesh")
+            .with_i64_data(&r.mesh.map(|x| x as i64))
+            .with_shape(&[3]);
+        b.create_dataset("version")
+            .with_ascii_strings(&[concat!("latdyn ", env!("CARGO_PKG_VERSION"))])
+            .map_err(|e| Error::dataset(&path, "version", e.to_string()))?;
+        b.write(&path)
+            .map_err(|e| Error::dataset(&path, "/", format!("cannot write: {e}")))?;
+    }
+    Ok(r.qpoints.len())
 }

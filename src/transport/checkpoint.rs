@@ -3,15 +3,27 @@
 //! job writes its files into the same folder and a final run without `--q-range` finds them all
 //! and only assembles κ.
 //!
-//! Layout: `DIR/linewidths/q{index}.json` = {"key", "grid_point", "gamma": [T][band]}. The key
+//! Layout: `DIR/linewidths/q{index}.json` = {"key", "grid_point", "gamma": [T][band], "parts":
+//! {decay, coalescence, normal, umklapp, phase_space_decay, phase_space_coalescence}}. The key
 //! records every setting that changes Γ; a file with another key is an error, not silently reused.
 //! With `--lbte` the point's collision-matrix rows go to `q{index}.collisions.bin` (little-endian
 //! f64, [T][row]), written before the JSON file so a JSON file always has its rows.
 
 use super::job::PointScattering;
+use crate::anharmonic::linewidth::GammaParts;
 use crate::error::{Error, Result};
 use serde_json::json;
 use std::path::{Path, PathBuf};
+
+/// Names of the `GammaParts` tables in the order of `GammaParts::tables`.
+const PART_NAMES: [&str; 6] = [
+    "decay",
+    "coalescence",
+    "normal",
+    "umklapp",
+    "phase_space_decay",
+    "phase_space_coalescence",
+];
 
 pub struct Checkpoint {
     dir: PathBuf,
@@ -43,7 +55,7 @@ impl Checkpoint {
         nb: usize,
         row_len: Option<usize>,
     ) -> Result<Option<PointScattering>> {
-        let Some(gamma) = self.load_gamma(iq, grid_point, nt, nb)? else {
+        let Some((gamma, parts)) = self.load_gamma(iq, grid_point, nt, nb)? else {
             return Ok(None);
         };
         let rows = match row_len {
@@ -54,7 +66,7 @@ impl Checkpoint {
             },
             None => None,
         };
-        Ok(Some(PointScattering { gamma, rows }))
+        Ok(Some(PointScattering { gamma, parts, rows }))
     }
 
     fn load_rows(&self, iq: usize, nt: usize, len: usize) -> Result<Option<Vec<Vec<f64>>>> {
@@ -91,7 +103,7 @@ impl Checkpoint {
         grid_point: usize,
         nt: usize,
         nb: usize,
-    ) -> Result<Option<Vec<Vec<f64>>>> {
+    ) -> Result<Option<(Vec<Vec<f64>>, GammaParts)>> {
         let p = self.path(iq);
         let text = match std::fs::read_to_string(&p) {
             Ok(t) => t,
@@ -109,28 +121,38 @@ impl Checkpoint {
                 self.dir.display()
             )));
         }
-        let gamma: Option<Vec<Vec<f64>>> = v["gamma"].as_array().map(|rows| {
-            rows.iter()
-                .filter_map(|r| {
+        let table = |x: &serde_json::Value| -> Option<Vec<Vec<f64>>> {
+            let rows: Vec<Vec<f64>> = x
+                .as_array()?
+                .iter()
+                .map(|r| {
                     r.as_array()
-                        .map(|x| x.iter().filter_map(|y| y.as_f64()).collect::<Vec<f64>>())
+                        .map(|x| x.iter().filter_map(|y| y.as_f64()).collect())
                 })
-                .collect()
-        });
-        match gamma {
-            Some(g)
-                if v["grid_point"].as_u64() == Some(grid_point as u64)
-                    && g.len() == nt
-                    && g.iter().all(|r| r.len() == nb) =>
-            {
-                Ok(Some(g))
-            }
-            _ => Err(Error::dataset(
+                .collect::<Option<_>>()?;
+            (rows.len() == nt && rows.iter().all(|r: &Vec<f64>| r.len() == nb)).then_some(rows)
+        };
+        let bad = || {
+            Error::dataset(
                 &p,
                 "gamma",
                 format!("expected grid point {grid_point} and [{nt}][{nb}] finite values"),
-            )),
+            )
+        };
+        if v["grid_point"].as_u64() != Some(grid_point as u64) {
+            return Err(bad());
         }
+        let gamma = table(&v["gamma"]).ok_or_else(bad)?;
+        // A file from a version without the process split: compute the point again.
+        if v.get("parts").is_none() {
+            return Ok(None);
+        }
+        let mut parts = GammaParts::default();
+        for (name, t) in PART_NAMES.iter().zip(parts.tables_mut()) {
+            *t = table(&v["parts"][name])
+                .ok_or_else(|| Error::dataset(&p, name, format!("expected [{nt}][{nb}] values")))?;
+        }
+        Ok(Some((gamma, parts)))
     }
 
     /// Writes Γ of irreducible point `iq` atomically (temporary file, then rename), so a kill
@@ -152,8 +174,13 @@ impl Checkpoint {
         }
         let p = self.path(iq);
         let tmp = p.with_extension("json.tmp");
+        let parts: serde_json::Map<String, serde_json::Value> = PART_NAMES
+            .iter()
+            .zip(point.parts.tables())
+            .map(|(n, t)| (n.to_string(), json!(t)))
+            .collect();
         let text = serde_json::to_string(
-            &json!({"key": self.key, "grid_point": grid_point, "gamma": gamma}),
+            &json!({"key": self.key, "grid_point": grid_point, "gamma": gamma, "parts": parts}),
         )
         .map_err(|e| Error::Numerical(e.to_string()))?;
         std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;

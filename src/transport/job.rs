@@ -3,10 +3,13 @@
 
 use super::{lbte, rta, wigner};
 use crate::anharmonic::interaction::Fc3Fourier;
-use crate::anharmonic::linewidth::{DeltaMethod, LinewidthOptions, MeshPhonons, scattering_at};
+use crate::anharmonic::linewidth::{
+    DeltaMethod, GammaParts, LinewidthOptions, MeshPhonons, scattering_at,
+};
 use crate::crystal::symmetry::Symmetry;
 use crate::error::{Error, Result};
 use crate::fc::fc3::Fc3;
+use crate::harmonic::bz_grid::BzGrid;
 use crate::harmonic::dos::tetrahedra;
 use crate::harmonic::dynmat::DynamicalMatrix;
 use crate::harmonic::eigen::degenerate_sets;
@@ -84,6 +87,11 @@ pub struct KappaResult {
     pub gamma: Vec<Vec<Vec<f64>>>,
     /// [q][s] THz, isotope scattering, when asked for.
     pub gamma_isotope: Option<Vec<Vec<f64>>>,
+    /// Per irreducible q: Γ by process class and the weighted phase space (each [T][s]);
+    /// absent when Γ was read from a file.
+    pub gamma_parts: Option<Vec<GammaParts>>,
+    /// phono3py's BZ-grid index of each irreducible point (its `grid_point`).
+    pub grid_points: Vec<usize>,
     /// [T][6] and [T][q][s][6], W/(m·K).
     pub kappa: Vec<[f64; 6]>,
     pub mode_kappa: Vec<Vec<Vec<[f64; 6]>>>,
@@ -175,6 +183,7 @@ pub fn mesh_phonons(
             .flat_map(|p| p.eigenvectors.expect("requested"))
             .collect(),
         reciprocal_2pi: rec.map(|r| r.map(|x| std::f64::consts::TAU * x)),
+        bz: BzGrid::new(mesh, &rec),
     })
 }
 
@@ -190,9 +199,11 @@ pub fn gamma_at(
     point_scattering(g0, ph, fc3, rotations, opts, reciprocal, None).gamma
 }
 
-/// What one irreducible point contributes: Γ[T][s] and, for the LBTE, its collision rows [T][…].
+/// What one irreducible point contributes: Γ[T][s], its split by process and, for the LBTE,
+/// its collision rows [T][…].
 pub struct PointScattering {
     pub gamma: Vec<Vec<f64>>,
+    pub parts: GammaParts,
     pub rows: Option<Vec<Vec<f64>>>,
 }
 
@@ -212,9 +223,10 @@ pub fn point_scattering(
         ..opts.clone()
     };
     let sc = scattering_at(g0, ph, fc3, rotations, &tets, &opts);
-    let mut g = sc.gamma;
+    let (mut g, mut parts) = (sc.gamma, sc.parts);
     for set in degenerate_sets(ph.freqs(g0), DEGENERACY_TOL_THZ) {
-        for row in g.iter_mut() {
+        let tables = std::iter::once(&mut g).chain(parts.tables_mut());
+        for row in tables.flat_map(|t| t.iter_mut()) {
             let avg = set.iter().map(|&s| row[s]).sum::<f64>() / set.len() as f64;
             for &s in &set {
                 row[s] = avg;
@@ -231,7 +243,11 @@ pub fn point_scattering(
         )),
         _ => None,
     };
-    PointScattering { gamma: g, rows }
+    PointScattering {
+        gamma: g,
+        parts,
+        rows,
+    }
 }
 
 /// Runs to completion (no q-range); the common case for library users and tests.
@@ -273,6 +289,7 @@ pub fn run_kappa_with(
         mesh,
         ir,
         cart,
+        ..
     } = km;
     let ph = mesh_phonons(
         dm,
@@ -349,17 +366,20 @@ pub fn run_kappa_with(
     if done < n_ir {
         return Ok(KappaRun::Partial { done, total: n_ir });
     }
-    let gamma_q = points
+    let (gamma_q, parts): (Vec<_>, Vec<_>) = points
         .into_iter()
-        .map(|p| p.expect("all present").gamma)
-        .collect();
+        .map(|p| {
+            let p = p.expect("all present");
+            (p.gamma, p.parts)
+        })
+        .unzip();
     let gamma_iso = opts
         .isotope
         .as_ref()
         .map(|g| isotope_gammas(ir, &ph, g, opts, &rec));
-    Ok(KappaRun::Complete(Box::new(assemble_with(
-        dm, km, gamma_q, gamma_iso, system, opts,
-    )?)))
+    let mut res = assemble_with(dm, km, gamma_q, gamma_iso, system, opts)?;
+    res.gamma_parts = Some(parts);
+    Ok(KappaRun::Complete(Box::new(res)))
 }
 
 /// The symmetry and irreducible points of a Γ-centred κ mesh, shared by the computing and the
@@ -371,6 +391,8 @@ pub struct KappaMesh {
     pub cart: Vec<crate::linalg::Mat3>,
     pub mesh: Mesh,
     pub ir: IrreducibleMesh,
+    /// Zone representatives of the mesh points (phono3py's grid-point numbering).
+    pub bz: BzGrid,
 }
 
 pub fn kappa_mesh(prim: &crate::crystal::Cell, n: [usize; 3]) -> Result<KappaMesh> {
@@ -393,6 +415,7 @@ pub fn kappa_mesh(prim: &crate::crystal::Cell, n: [usize; 3]) -> Result<KappaMes
     Ok(KappaMesh {
         rotations,
         cart,
+        bz: BzGrid::new(&mesh, &prim.reciprocal()),
         mesh,
         ir,
     })
@@ -471,6 +494,12 @@ pub fn assemble_with(
             .map(|it| gamma_q.iter().map(|g| g[it].clone()).collect())
             .collect(),
         gamma_isotope: gamma_iso.clone(),
+        gamma_parts: None,
+        grid_points: ir
+            .ir_grid_points
+            .iter()
+            .map(|&g| km.bz.grid_point(g))
+            .collect(),
         kappa: vec![[0.0; 6]; nt],
         mode_kappa: vec![vec![]; nt],
         wigner: None,
@@ -695,8 +724,65 @@ pub fn read_gamma(
     Ok((temperatures, gamma_q))
 }
 
-/// κ from linewidths in a kappa HDF5 instead of computing them (`--read-gamma`); the file's
-/// temperatures replace `opts.temperatures`.
+/// Linewidths from a folder of per-grid-point files kappa-m{mesh}-g{N}.hdf5 (phono3py's
+/// `--write-gamma`, e.g. from runs split with `--gp`, or latdyn's): one file per irreducible
+/// point, named by phono3py's BZ grid index; all must have the same temperatures.
+pub fn read_gamma_files(
+    dir: &std::path::Path,
+    km: &KappaMesh,
+    mesh: [usize; 3],
+    nb: usize,
+) -> Result<(Vec<f64>, GammaPerQ)> {
+    let mut temperatures: Option<Vec<f64>> = None;
+    let mut gamma_q = Vec::with_capacity(km.ir.ir_grid_points.len());
+    for &g in &km.ir.ir_grid_points {
+        let gp = km.bz.grid_point(g);
+        let path = crate::output::kappa_hdf5::gamma_file_name(dir, mesh, gp);
+        if !path.is_file() {
+            return Err(Error::input(format!(
+                "--read-gamma {}: {} is missing (one file per irreducible grid point is needed; this mesh has {})",
+                dir.display(),
+                path.display(),
+                km.ir.ir_grid_points.len()
+            )));
+        }
+        let file = crate::io::hdf5_fc::open(&path)?;
+        let reals = |name: &str| -> Result<Vec<f64>> {
+            file.dataset(name)
+                .map_err(|e| Error::dataset(&path, name, format!("not found: {e}")))?
+                .read_f64()
+                .map_err(|e| Error::dataset(&path, name, format!("cannot read as float64: {e}")))
+        };
+        let t = reals("temperature")?;
+        match &temperatures {
+            Some(t0) if *t0 != t => {
+                return Err(Error::dataset(
+                    &path,
+                    "temperature",
+                    format!("{t:?} differs from the other files' {t0:?}"),
+                ));
+            }
+            _ => temperatures = Some(t.clone()),
+        }
+        let g = reals("gamma")?;
+        if g.len() != t.len() * nb || g.iter().any(|x| !x.is_finite() || *x < 0.0) {
+            return Err(Error::dataset(
+                &path,
+                "gamma",
+                format!(
+                    "expected {}×{nb} finite values ≥ 0 (T × bands), found {} values",
+                    t.len(),
+                    g.len()
+                ),
+            ));
+        }
+        gamma_q.push(g.chunks(nb).map(|c| c.to_vec()).collect());
+    }
+    Ok((temperatures.unwrap_or_default(), gamma_q))
+}
+
+/// κ from linewidths in a kappa HDF5 (or a folder of per-grid-point files) instead of computing
+/// them (`--read-gamma`); the file's temperatures replace `opts.temperatures`.
 pub fn kappa_from_gamma_file(
     dm: &DynamicalMatrix,
     path: &std::path::Path,
@@ -704,7 +790,11 @@ pub fn kappa_from_gamma_file(
 ) -> Result<KappaResult> {
     let prim = dm.primitive();
     let km = kappa_mesh(prim, opts.mesh)?;
-    let (temperatures, gamma_q) = read_gamma(path, &km.ir, opts.mesh, dm.n_bands())?;
+    let (temperatures, gamma_q) = if path.is_dir() {
+        read_gamma_files(path, &km, opts.mesh, dm.n_bands())?
+    } else {
+        read_gamma(path, &km.ir, opts.mesh, dm.n_bands())?
+    };
     let mut opts = opts.clone();
     opts.temperatures = temperatures;
     let gamma_iso = match &opts.isotope {
