@@ -217,24 +217,12 @@ fn force_constants_3rd_errors_name_the_block() {
     }
 }
 
-/// fc3.hdf5 → FORCE_CONSTANTS_3RD (latdyn convert) → read back: the list is written exactly, so
-/// the linewidths and κ agree with the HDF5 route to rounding.
+/// fc3.hdf5 → fc3.hdf5 / FORCE_CONSTANTS_3RD / TDEP thirdorder (latdyn convert) → read back:
+/// the hdf5 array equals phono3py's own (compact, same p2s_map) to rounding, the text lists are
+/// written term by term, so the κ from every route agrees with the HDF5 route to rounding.
 #[test]
-fn fc3_hdf5_to_shengbte_round_trip() {
+fn fc3_converts_to_every_format_and_back() {
     let dir = tmp_dir("fc3-convert");
-    let out = dir.join("FORCE_CONSTANTS_3RD");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_latdyn"))
-        .args(["convert", "--cell"])
-        .arg(data("si-pbesol/inputs/phono3py_disp.yaml"))
-        .arg("--fc2")
-        .arg(data("si-pbesol/fc/fc2.hdf5"))
-        .arg("--fc3")
-        .arg(data("si-pbesol/fc/fc3.hdf5"))
-        .args(["--to", "shengbte", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let input = si_with("si-pbesol/fc/fc2.hdf5");
     let dm = input.dynamical_matrix(false).unwrap();
     let kappa = |fc3: &latdyn::fc::fc3::Fc3| {
@@ -247,10 +235,58 @@ fn fc3_hdf5_to_shengbte_round_trip() {
         .kappa[0][0]
     };
     let (h5, _) = latdyn::io::load_fc3(&input, &data("si-pbesol/fc/fc3.hdf5"), None, None).unwrap();
-    let (txt, _) = latdyn::io::load_fc3(&input, &out, None, Some(&dir.join("POSCAR"))).unwrap();
-    assert_eq!(txt.terms.len(), h5.terms.len());
-    let (a, b) = (kappa(&h5), kappa(&txt));
-    assert!((a - b).abs() < 1e-8 * a, "{a} vs {b}");
+    let reference = kappa(&h5);
+    for (to, name) in [
+        ("hdf5", "fc3.hdf5"),
+        ("shengbte", "FORCE_CONSTANTS_3RD"),
+        ("tdep", "infile.forceconstant_thirdorder"),
+    ] {
+        let sub = dir.join(to);
+        std::fs::create_dir_all(&sub).unwrap();
+        let out = sub.join(name);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_latdyn"))
+            .args(["convert", "--cell"])
+            .arg(data("si-pbesol/inputs/phono3py_disp.yaml"))
+            .arg("--fc2")
+            .arg(data("si-pbesol/fc/fc2.hdf5"))
+            .arg("--fc3")
+            .arg(data("si-pbesol/fc/fc3.hdf5"))
+            .args(["--to", to, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(stdout.contains("largest difference"), "{stdout}");
+        let back = match to {
+            "hdf5" => {
+                let (ours, _) = latdyn::io::hdf5_fc3::read_fc3_hdf5(&out).unwrap();
+                let (theirs, _) =
+                    latdyn::io::hdf5_fc3::read_fc3_hdf5(&data("si-pbesol/fc/fc3.hdf5")).unwrap();
+                assert_eq!(ours.rows, theirs.rows);
+                let worst = ours
+                    .data
+                    .iter()
+                    .zip(&theirs.data)
+                    .fold(0.0f64, |w, (a, b)| w.max((a - b).abs()));
+                assert!(worst < 1e-12, "fc3 array differs by {worst} eV/Å³");
+                latdyn::io::load_fc3(&input, &out, None, None).unwrap().0
+            }
+            "shengbte" => {
+                latdyn::io::load_fc3(&input, &out, None, Some(&sub.join("POSCAR")))
+                    .unwrap()
+                    .0
+            }
+            _ => latdyn::io::tdep_fc3::read_tdep_fc3(&out, input.primitive()).unwrap(),
+        };
+        assert_eq!(back.terms.len(), h5.terms.len(), "{to}");
+        let k = kappa(&back);
+        eprintln!("κ via {to}: {k:.10} vs {reference:.10}");
+        assert!(
+            (k - reference).abs() < 1e-8 * reference,
+            "{to}: {k} vs {reference}"
+        );
+    }
 }
 
 /// TDEP third order (LatticeDynamicsToolkit.jl SW-Si, fitted to 100 K MD, non-standard lattice

@@ -1,4 +1,5 @@
-//! `latdyn convert`: fc2 between phonopy FORCE_CONSTANTS text, fc2.hdf5 and TDEP.
+//! `latdyn convert`: fc2 between phonopy FORCE_CONSTANTS text, fc2.hdf5 and TDEP; with --fc3
+//! the third-order constants (cli::convert_fc3).
 
 use super::InputArgs;
 use crate::error::{Error, Result};
@@ -19,42 +20,23 @@ pub struct ConvertArgs {
     /// Write full (n_s × n_s) instead of compact phonopy arrays.
     #[arg(long)]
     pub full: bool,
-    /// Convert this fc3 (fc3.hdf5 or FORCE_CONSTANTS_3RD) instead of the fc2; `--to shengbte`
-    /// writes FORCE_CONSTANTS_3RD for the primitive cell (with a POSCAR of it beside).
+    /// Convert this fc3 (fc3.hdf5, FORCE_CONSTANTS_3RD or TDEP thirdorder) instead of the fc2:
+    /// `--to hdf5` writes a compact phono3py fc3.hdf5 of the fc3 supercell, `--to shengbte`
+    /// FORCE_CONSTANTS_3RD and `--to tdep` infile.forceconstant_thirdorder for the primitive
+    /// cell (with that cell written beside).
     #[arg(long)]
     pub fc3: Option<PathBuf>,
+    #[command(flatten)]
+    pub fc3_layout: super::kappa::Fc3Layout,
 }
 
 pub fn run(a: &ConvertArgs) -> Result<()> {
     let deck = a.input.deck()?;
     let input = crate::workflow::load(&deck)?;
-    let prim = input.primitive();
     if let Some(fc3_path) = &a.fc3 {
-        if a.to != "shengbte" {
-            return Err(Error::input(format!(
-                "--fc3 converts to --to shengbte (FORCE_CONSTANTS_3RD), found --to {}",
-                a.to
-            )));
-        }
-        let (fc3, _) = crate::io::load_fc3(&input, fc3_path, None, None)?;
-        std::fs::write(
-            &a.out,
-            crate::io::shengbte_fc3::format_fc3_shengbte(&fc3, prim),
-        )
-        .map_err(|e| Error::io(&a.out, e))?;
-        poscar_beside_with(
-            &a.out,
-            "POSCAR",
-            prim,
-            "latdyn primitive cell (atom indices of FORCE_CONSTANTS_3RD)",
-        )?;
-        println!(
-            "wrote {} ({} blocks) and POSCAR beside it (the cell its atom indices refer to)",
-            a.out.display(),
-            fc3.terms.len()
-        );
-        return Ok(());
+        return super::convert_fc3::convert_fc3(&input, fc3_path, &a.fc3_layout, &a.to, &a.out);
     }
+    let prim = input.primitive();
     // Phonopy arrays are written for the supercell in phonopy's atom order, so that the unit cell
     // plus the supercell matrix (yaml, or POSCAR with --supercell) reads them back.
     let phonopy_sc = crate::crystal::supercell::build_supercell(
@@ -109,23 +91,10 @@ pub fn run(a: &ConvertArgs) -> Result<()> {
 /// The supercell the array refers to, written beside it so the pair can be read back
 /// (`--cell SPOSCAR --supercell "1 1 1"` is not enough for a compact array: keep the yaml or POSCAR).
 fn poscar_beside(out: &std::path::Path, name: &str, sc: &crate::crystal::Cell) -> Result<()> {
-    poscar_beside_with(
-        out,
-        name,
-        sc,
-        "latdyn fc2 supercell (atom order of the fc2 array)",
-    )
-}
-
-fn poscar_beside_with(
-    out: &std::path::Path,
-    name: &str,
-    sc: &crate::crystal::Cell,
-    comment: &str,
-) -> Result<()> {
     let p = out.parent().unwrap_or(std::path::Path::new(".")).join(name);
     if p.exists() {
         return Ok(());
     }
+    let comment = "latdyn fc2 supercell (atom order of the fc2 array)";
     std::fs::write(&p, poscar::format_poscar(sc, comment)).map_err(|e| Error::io(&p, e))
 }

@@ -130,18 +130,21 @@ pub struct Fc3Layout {
 }
 
 impl Fc3Layout {
+    /// The --fc3-supercell matrix, when given.
+    pub fn matrix(&self) -> Result<Option<[[i32; 3]; 3]>> {
+        self.fc3_supercell
+            .as_deref()
+            .map(|s| crate::config::parse_supercell(&numbers(s, "--fc3-supercell")?))
+            .transpose()
+    }
+
     /// fc3 from `path` read with these flags, with its ASR violation.
     pub fn load(
         &self,
         input: &crate::io::HarmonicInput,
         path: &std::path::Path,
     ) -> Result<(crate::fc::fc3::Fc3, f64)> {
-        let matrix = self
-            .fc3_supercell
-            .as_deref()
-            .map(|s| crate::config::parse_supercell(&numbers(s, "--fc3-supercell")?))
-            .transpose()?;
-        crate::io::load_fc3(input, path, matrix, self.fc3_cell.as_deref())
+        crate::io::load_fc3(input, path, self.matrix()?, self.fc3_cell.as_deref())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Command-line interface: parses arguments, builds a deck, calls the library, prints a summary.
 
 mod convert;
+mod convert_fc3;
 mod info;
 mod kappa;
 

@@ -182,6 +182,47 @@ impl Fc3 {
     }
 }
 
+impl Fc3 {
+    /// Folds the list onto `supercell` as phono3py's compact array: rows are the first
+    /// supercell atom of each primitive atom (phonopy's p2s map) and Φ(s₀, a, b) is the sum of
+    /// every term whose atoms land on a and b (periodic images add up, as in any supercell
+    /// array). For a list that came from an array of the same supercell this gives the array back.
+    pub fn to_compact_array(&self, prim: &Cell, supercell: &Cell) -> Result<Fc3Array> {
+        let map = AtomMap::new(prim, supercell)?;
+        let n = supercell.n_atoms();
+        let rows = map.p2s(self.n_atoms);
+        let mut data = vec![0.0; rows.len() * n * n * 27];
+        let mut found: std::collections::HashMap<(usize, [i32; 3]), usize> = Default::default();
+        let mut locate = |k: usize, c: [i32; 3]| -> Result<usize> {
+            if let Some(&s) = found.get(&(k, c)) {
+                return Ok(s);
+            }
+            let s = map.find(k, &c).ok_or_else(|| {
+                Error::input(format!(
+                    "fc3: atom {} in cell {c:?} has no partner in the supercell",
+                    k + 1
+                ))
+            })?;
+            found.insert((k, c), s);
+            Ok(s)
+        };
+        for t in &self.terms {
+            let base = map.cell[rows[t.i]];
+            let a = locate(t.j, std::array::from_fn(|x| base[x] + t.cell_j[x]))?;
+            let b = locate(t.k, std::array::from_fn(|x| base[x] + t.cell_k[x]))?;
+            let o = ((t.i * n + a) * n + b) * 27;
+            for (d, v) in data[o..o + 27].iter_mut().zip(&t.phi) {
+                *d += v;
+            }
+        }
+        Ok(Fc3Array {
+            rows,
+            n_super: n,
+            data,
+        })
+    }
+}
+
 /// (κ, κ', κ'', cell of κ', cell of κ'') of a triplet term.
 type TermKey = (usize, usize, usize, [i32; 3], [i32; 3]);
 

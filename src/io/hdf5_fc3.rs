@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::fc::fc3::Fc3Array;
+use hdf5_pure::FileBuilder;
 use std::path::Path;
 
 /// Reads the array; the flag says whether the rows' supercell indices are known (full array or
@@ -72,4 +73,22 @@ pub fn read_fc3_hdf5(path: &Path) -> Result<(Fc3Array, bool)> {
         },
         known,
     ))
+}
+
+/// Writes a compact array as phono3py's fc3.hdf5: `fc3` (n_rows, n_s, n_s, 3, 3, 3) in eV/Å³,
+/// compressed, with `p2s_map`.
+pub fn write_fc3_hdf5(path: &Path, fc: &Fc3Array) -> Result<()> {
+    let (r, n) = (fc.rows.len() as u64, fc.n_super as u64);
+    let mut b = FileBuilder::new();
+    b.create_dataset("fc3")
+        .with_f64_data(&fc.data)
+        .with_shape(&[r, n, n, 3, 3, 3])
+        .with_chunks(&[1, n, n, 3, 3, 3])
+        .with_deflate(4);
+    let p2s: Vec<i64> = fc.rows.iter().map(|&x| x as i64).collect();
+    b.create_dataset("p2s_map")
+        .with_i64_data(&p2s)
+        .with_shape(&[r]);
+    b.write(path)
+        .map_err(|e| Error::dataset(path, "/", format!("cannot write: {e}")))
 }

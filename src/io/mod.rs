@@ -330,20 +330,7 @@ pub fn load_fc3(
         let asr = fc3_list_asr(&fc3);
         return Ok((fc3, asr));
     }
-    let (m, explicit) = match supercell_matrix {
-        Some(m) => (m, None),
-        None if is_yaml(&input.cell_path) => {
-            let y = phonopy_yaml::read_phonopy_yaml(&input.cell_path)?;
-            (y.supercell_matrix, y.supercell)
-        }
-        None => (structure.fc2_supercell_matrix, None),
-    };
-    let mut supercell = match explicit {
-        Some(c) => c,
-        None => crate::crystal::supercell::build_supercell(&structure.unit_cell, &m)?,
-    };
-    // Masses as in the primitive cell (overrides included); only positions matter here.
-    supercell.masses = vec![1.0; supercell.n_atoms()];
+    let (supercell, m) = fc3_supercell(input, supercell_matrix)?;
     let (mut array, rows_known) = hdf5_fc3::read_fc3_hdf5(fc3_path)?;
     let prim = &structure.primitive;
     if array.n_super != supercell.n_atoms() {
@@ -376,6 +363,30 @@ pub fn load_fc3(
     let fc3 = crate::fc::fc3::Fc3::from_array(prim, &supercell, &array)
         .map_err(|e| Error::input(format!("{}: {e}", fc3_path.display())))?;
     Ok((fc3, asr))
+}
+
+/// The supercell an fc3.hdf5 array refers to, with its matrix: `supercell_matrix` when given,
+/// else the yaml's `supercell_matrix` (and its explicit supercell), else the fc2 supercell's.
+/// Masses are set to 1 (only positions matter for the array's atom order).
+pub fn fc3_supercell(
+    input: &HarmonicInput,
+    supercell_matrix: Option<[[i32; 3]; 3]>,
+) -> Result<(Cell, [[i32; 3]; 3])> {
+    let structure = &input.structure;
+    let (m, explicit) = match supercell_matrix {
+        Some(m) => (m, None),
+        None if is_yaml(&input.cell_path) => {
+            let y = phonopy_yaml::read_phonopy_yaml(&input.cell_path)?;
+            (y.supercell_matrix, y.supercell)
+        }
+        None => (structure.fc2_supercell_matrix, None),
+    };
+    let mut supercell = match explicit {
+        Some(c) => c,
+        None => crate::crystal::supercell::build_supercell(&structure.unit_cell, &m)?,
+    };
+    supercell.masses = vec![1.0; supercell.n_atoms()];
+    Ok((supercell, m))
 }
 
 /// Largest |Σ_{κ'', R''} Φ_αβγ(0κ, R'κ', R''κ'')| over (κ, κ', R') (eV/Å³) of a triplet list.

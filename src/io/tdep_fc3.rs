@@ -74,3 +74,69 @@ pub fn read_tdep_fc3(path: &std::path::Path, uc: &Cell) -> Result<Fc3> {
     }
     Ok(Fc3 { n_atoms, terms })
 }
+
+/// Writes a triplet list as infile.forceconstant_thirdorder for the (wrapped) unit cell `uc`:
+/// per atom its terms in list order, first lattice vector 0, 9 tensor rows (α slowest, then β,
+/// γ along the line). The cutoff line holds the longest leg of any term (TDEP ignores it).
+pub fn format_tdep_fc3(fc3: &Fc3, uc: &Cell) -> String {
+    use std::fmt::Write as _;
+    let leg = |i: usize, ci: [i32; 3], j: usize, cj: &[i32; 3]| -> f64 {
+        let r = |k: usize, c: [i32; 3]| {
+            crate::linalg::vec_mat(
+                &std::array::from_fn(|x| c[x] as f64 + uc.positions[k][x]),
+                &uc.lattice,
+            )
+        };
+        crate::linalg::norm(&crate::linalg::sub(&r(j, *cj), &r(i, ci)))
+    };
+    let cutoff = fc3
+        .terms
+        .iter()
+        .map(|t| {
+            let z = [0; 3];
+            leg(t.i, z, t.j, &t.cell_j)
+                .max(leg(t.i, z, t.k, &t.cell_k))
+                .max(leg(t.j, t.cell_j, t.k, &t.cell_k))
+        })
+        .fold(0.0, f64::max);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        " {:>10}{:15}How many atoms per unit cell",
+        fc3.n_atoms, ""
+    );
+    let _ = writeln!(s, " {cutoff:20.15}     Realspace cutoff (A)");
+    for a in 0..fc3.n_atoms {
+        let mine: Vec<&Triplet> = fc3.terms.iter().filter(|t| t.i == a).collect();
+        let _ = writeln!(
+            s,
+            " {:>10}{:15}How many triplets are atom {:>3} part of",
+            mine.len(),
+            "",
+            a + 1
+        );
+        for (n, t) in mine.iter().enumerate() {
+            for (m, x) in [t.i, t.j, t.k].iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    " {:>10}{:15}atom {} in triplet {}",
+                    x + 1,
+                    "",
+                    m + 1,
+                    n + 1
+                );
+            }
+            for c in [[0; 3], t.cell_j, t.cell_k] {
+                let _ = writeln!(
+                    s,
+                    "   {:.16e}   {:.16e}   {:.16e}",
+                    c[0] as f64, c[1] as f64, c[2] as f64
+                );
+            }
+            for row in t.phi.chunks(3) {
+                let _ = writeln!(s, "   {:.16e}   {:.16e}   {:.16e}", row[0], row[1], row[2]);
+            }
+        }
+    }
+    s
+}
