@@ -183,6 +183,17 @@ fn kappa_command_writes_phono3py_layout_and_json() {
         assert!((last("kappa_p_cumulative") - p_iso).abs() < 1e-10 * p_iso);
         assert!((last("kappa_c_cumulative") - c_iso).abs() < 1e-10 * c_iso);
         assert!((last("kappa_p_cumulative_mfp") - p_iso).abs() < 1e-10 * p_iso);
+        // The tensor curves end at the full κ_P and κ_C tensors.
+        for (key, total) in [
+            ("kappa_p_cumulative_tensor", &p),
+            ("kappa_c_cumulative_tensor", &c),
+            ("kappa_p_cumulative_mfp_tensor", &p),
+        ] {
+            let end = f64s(d[key].as_array().unwrap().last().unwrap());
+            for x in 0..6 {
+                assert!((end[x] - total[x]).abs() < 1e-10 * total[0], "{key}[{x}]");
+            }
+        }
         let share: f64 = f64s(&d["regimes"]["kappa_share"]).iter().sum();
         assert!((share - 1.0).abs() < 1e-12);
     }

@@ -386,7 +386,7 @@ fn write_decompositions(a: &KappaArgs, res: &crate::transport::job::KappaResult)
         &json!({"temperatures": parts, "units": {"frequency": "THz", "kappa_spectral": "W/(m K THz)",
                 "kappa_cumulative": "W/(m K)", "mean_free_path": "angstrom", "lifetime": "ps",
                 "regime": "0 particle-like, 1 wave-like, 2 overdamped, 3 not classified"},
-                "note": "isotropic averages (xx+yy+zz)/3; κ_C pairs at their mean frequency"}),
+                "note": "scalars are isotropic averages (xx+yy+zz)/3, *_tensor the Voigt components xx yy zz yz xz xy; κ_C pairs at their mean frequency"}),
     )?;
     if a.no_plots {
         return Ok(());
@@ -394,21 +394,44 @@ fn write_decompositions(a: &KappaArgs, res: &crate::transport::job::KappaResult)
     for p in &parts {
         let t = p.temperature;
         let f = &p.frequency;
-        let mut lines = vec![(
-            "κ_P cumulative".to_string(),
-            f.iter()
-                .zip(&p.kappa_p_cumulative)
-                .map(|(x, y)| (*x, *y))
-                .collect(),
-        )];
-        if res.wigner.is_some() {
-            lines.push((
-                "κ_C cumulative".to_string(),
-                f.iter()
-                    .zip(&p.kappa_c_cumulative)
-                    .map(|(x, y)| (*x, *y))
-                    .collect(),
-            ));
+        let curve = |name: &str, y: Vec<f64>| -> (String, Vec<(f64, f64)>) {
+            (name.to_string(), f.iter().copied().zip(y).collect())
+        };
+        // Anisotropic crystals (diagonal components differing by more than 1 %) get one curve
+        // per direction; cubic ones the isotropic average.
+        let last = p
+            .kappa_p_cumulative_tensor
+            .last()
+            .copied()
+            .unwrap_or([0.0; 6]);
+        let anisotropic = (0..3).any(|c| (last[c] - last[0]).abs() > 0.01 * last[0].abs());
+        let component = |v: &[[f64; 6]], c: usize| v.iter().map(|x| x[c]).collect::<Vec<f64>>();
+        let mut lines = Vec::new();
+        for (label, tensor, iso) in [
+            ("κ_P", &p.kappa_p_cumulative_tensor, &p.kappa_p_cumulative),
+            ("κ_C", &p.kappa_c_cumulative_tensor, &p.kappa_c_cumulative),
+        ] {
+            if label == "κ_C" && res.wigner.is_none() {
+                continue;
+            }
+            if anisotropic {
+                // One curve per distinct direction; equal ones (xx = yy in hexagonal and
+                // tetragonal crystals) share a curve and a label.
+                let same = |a: usize, b: usize| (last[a] - last[b]).abs() <= 0.01 * last[a].abs();
+                let mut done = [false; 3];
+                for c in 0..3 {
+                    if done[c] {
+                        continue;
+                    }
+                    let group: Vec<usize> = (c..3).filter(|&d| !done[d] && same(c, d)).collect();
+                    let axes: Vec<&str> = group.iter().map(|&d| ["xx", "yy", "zz"][d]).collect();
+                    group.iter().for_each(|&d| done[d] = true);
+                    let name = format!("{label} {} cumulative", axes.join(" = "));
+                    lines.push(curve(&name, component(tensor, c)));
+                }
+            } else {
+                lines.push(curve(&format!("{label} cumulative"), iso.clone()));
+            }
         }
         plot_xy(
             &a.out.join(format!("kappa_cumulative_{t}K")),

@@ -3,7 +3,10 @@
 //! wave-like / overdamped regime of every mode (physics.md §5): with τ = 1/(4πΓ) (ps),
 //! τ_W = 3n / (2π f_max) (Wigner limit, 1/Δω_avg) and τ_IR = 1/(2π f) (Ioffe–Regel), a mode is
 //! particle-like if τ > τ_W, wave-like if τ_IR < τ ≤ τ_W, overdamped if τ ≤ τ_IR.
-//! Scalars are the isotropic average (xx + yy + zz)/3; every sum includes the star weights.
+//! Scalars are the isotropic average (xx + yy + zz)/3, and every spectral and cumulative curve
+//! is also given as the full tensor (Voigt xx yy zz yz xz xy) for anisotropic crystals; every
+//! sum includes the star weights. κ_P per mode is the LBTE one when the run solved the LBTE.
+//! Lifetimes include every scattering channel of the run (three-phonon, isotope, boundary).
 
 use super::job::KappaResult;
 
@@ -26,9 +29,15 @@ pub struct Spectral {
     /// Cumulative κ up to each bin's upper edge (W/(m·K)).
     pub kappa_p_cumulative: Vec<f64>,
     pub kappa_c_cumulative: Vec<f64>,
-    /// Mean free paths (Å, ascending) and κ_P accumulated up to each.
+    /// The same four curves per tensor component, [bin][6] (Voigt xx yy zz yz xz xy).
+    pub kappa_p_spectral_tensor: Vec<[f64; 6]>,
+    pub kappa_c_spectral_tensor: Vec<[f64; 6]>,
+    pub kappa_p_cumulative_tensor: Vec<[f64; 6]>,
+    pub kappa_c_cumulative_tensor: Vec<[f64; 6]>,
+    /// Mean free paths (Å, ascending) and κ_P accumulated up to each (isotropic, and [6]).
     pub mean_free_path: Vec<f64>,
     pub kappa_p_cumulative_mfp: Vec<f64>,
+    pub kappa_p_cumulative_mfp_tensor: Vec<[f64; 6]>,
     /// Per irreducible mode: lifetime τ (ps; 0 when Γ = 0) and regime (0 particle, 1 wave-like,
     /// 2 overdamped, 3 not classified: f ≤ cutoff or Γ = 0).
     pub lifetime: Vec<Vec<f64>>,
@@ -39,6 +48,23 @@ pub struct Spectral {
 
 fn iso(t: &[f64; 6]) -> f64 {
     (t[0] + t[1] + t[2]) / 3.0
+}
+
+fn add_scaled(acc: &mut [f64; 6], t: &[f64; 6], w: f64) {
+    for (a, x) in acc.iter_mut().zip(t) {
+        *a += w * x;
+    }
+}
+
+/// Running sums of a spectral density (× bin width).
+fn cumulative(d: &[[f64; 6]], df: f64) -> Vec<[f64; 6]> {
+    let mut acc = [0.0; 6];
+    d.iter()
+        .map(|x| {
+            add_scaled(&mut acc, x, df);
+            acc
+        })
+        .collect()
 }
 
 /// Decomposes temperature index `it` of `r` on bins of width `df` THz.
@@ -52,11 +78,11 @@ pub fn decompose(r: &KappaResult, it: usize, df: f64, cutoff: f64) -> Spectral {
         .copied()
         .fold(0.0f64, f64::max);
     let nbins = ((fmax / df).ceil() as usize).max(1) + 1;
-    let mut sp = vec![0.0; nbins];
-    let mut sc = vec![0.0; nbins];
+    let mut sp = vec![[0.0; 6]; nbins];
+    let mut sc = vec![[0.0; 6]; nbins];
     let bin = |f: f64| ((f.max(0.0) / df) as usize).min(nbins - 1);
     let tau_w = 3.0 * (nb / 3) as f64 / (2.0 * std::f64::consts::PI * fmax);
-    let mut mfp: Vec<(f64, f64)> = Vec::new();
+    let mut mfp: Vec<(f64, [f64; 6])> = Vec::new();
     let mut lifetime = Vec::with_capacity(r.qpoints.len());
     let mut regime = Vec::with_capacity(r.qpoints.len());
     let mut count = [0usize; 3];
@@ -65,11 +91,16 @@ pub fn decompose(r: &KappaResult, it: usize, df: f64, cutoff: f64) -> Spectral {
         Some(w) => (&w.mode_kappa_p[it], Some(&w.mode_kappa_c[it])),
         None => (&r.mode_kappa[it], None),
     };
+    let kp_modes = r.lbte.as_ref().map_or(kp_modes, |l| &l.mode_kappa[it]);
     for (iq, freqs) in r.frequencies.iter().enumerate() {
         let mut taus = vec![0.0; nb];
         let mut regs = vec![3u8; nb];
         for s in 0..nb {
-            let g = r.gamma[it][iq][s] + r.gamma_isotope.as_ref().map(|x| x[iq][s]).unwrap_or(0.0);
+            let v = r.group_velocities[iq][s];
+            let g = r.gamma[it][iq][s]
+                + r.gamma_isotope.as_ref().map(|x| x[iq][s]).unwrap_or(0.0)
+                + r.boundary_mfp
+                    .map_or(0.0, |l| super::job::boundary_gamma(&v, l));
             if freqs[s] > cutoff && g > 0.0 {
                 let tau = 1.0 / (4.0 * std::f64::consts::PI * g);
                 let tau_ir = 1.0 / (2.0 * std::f64::consts::PI * freqs[s]);
@@ -83,25 +114,25 @@ pub fn decompose(r: &KappaResult, it: usize, df: f64, cutoff: f64) -> Spectral {
                 };
                 count[regs[s] as usize] += r.weights[iq];
             }
-            let k = iso(&kp_modes[iq][s]) / n_points;
-            sp[bin(freqs[s])] += k / df;
+            let kt = kp_modes[iq][s].map(|x| x / n_points);
+            add_scaled(&mut sp[bin(freqs[s])], &kt, 1.0 / df);
             if regs[s] < 3 {
-                share[regs[s] as usize] += k;
+                share[regs[s] as usize] += iso(&kt);
             }
-            let v = r.group_velocities[iq][s];
             let speed = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
             if taus[s] > 0.0 {
-                mfp.push((speed * taus[s], k));
+                mfp.push((speed * taus[s], kt));
             }
         }
         if let Some(kc) = kc_pairs {
             for s in 0..nb {
                 for t in 0..nb {
-                    let k = iso(&kc[iq][s][t]) / n_points;
-                    if k == 0.0 {
+                    let kt = kc[iq][s][t].map(|x| x / n_points);
+                    if kt == [0.0; 6] {
                         continue;
                     }
-                    sc[bin(0.5 * (freqs[s] + freqs[t]))] += k / df;
+                    add_scaled(&mut sc[bin(0.5 * (freqs[s] + freqs[t]))], &kt, 1.0 / df);
+                    let k = iso(&kt);
                     for m in [s, t] {
                         if regs[m] < 3 {
                             share[regs[m] as usize] += 0.5 * k;
@@ -114,32 +145,32 @@ pub fn decompose(r: &KappaResult, it: usize, df: f64, cutoff: f64) -> Spectral {
         regime.push(regs);
     }
     let total: f64 = share.iter().sum();
-    let cumulative = |d: &[f64]| -> Vec<f64> {
-        d.iter()
-            .scan(0.0, |acc, x| {
-                *acc += x * df;
-                Some(*acc)
-            })
-            .collect()
-    };
     mfp.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut acc = 0.0;
-    let (mean_free_path, kappa_p_cumulative_mfp): (Vec<f64>, Vec<f64>) = mfp
+    let mean_free_path = mfp.iter().map(|m| m.0).collect();
+    let mut acc = [0.0; 6];
+    let kappa_p_cumulative_mfp_tensor: Vec<[f64; 6]> = mfp
         .iter()
-        .map(|(l, k)| {
-            acc += k;
-            (*l, acc)
+        .map(|(_, k)| {
+            add_scaled(&mut acc, k, 1.0);
+            acc
         })
-        .unzip();
+        .collect();
+    let isotropic = |v: &[[f64; 6]]| -> Vec<f64> { v.iter().map(iso).collect() };
+    let (cp, cc) = (cumulative(&sp, df), cumulative(&sc, df));
     Spectral {
         temperature: r.temperatures[it],
         frequency: (0..nbins).map(|i| (i as f64 + 0.5) * df).collect(),
-        kappa_p_cumulative: cumulative(&sp),
-        kappa_c_cumulative: cumulative(&sc),
-        kappa_p_spectral: sp,
-        kappa_c_spectral: sc,
+        kappa_p_cumulative: isotropic(&cp),
+        kappa_c_cumulative: isotropic(&cc),
+        kappa_p_spectral: isotropic(&sp),
+        kappa_c_spectral: isotropic(&sc),
+        kappa_p_spectral_tensor: sp,
+        kappa_c_spectral_tensor: sc,
+        kappa_p_cumulative_tensor: cp,
+        kappa_c_cumulative_tensor: cc,
         mean_free_path,
-        kappa_p_cumulative_mfp,
+        kappa_p_cumulative_mfp: isotropic(&kappa_p_cumulative_mfp_tensor),
+        kappa_p_cumulative_mfp_tensor,
         lifetime,
         regime,
         wigner_limit_ps: tau_w,
