@@ -369,9 +369,10 @@ fn killed_and_split_runs_give_the_uninterrupted_result() {
 }
 
 /// Isotope scattering (natural Si, g = 2.0070e-4) against phono3py 4.9.0 `--isotope` runs kept
-/// in tests/data (commands in their `source` field): the Gaussian run mode by mode, the
-/// tetrahedron run summed over degenerate sets (phono3py does not average Γ_iso over degenerate
-/// modes, so single members depend on its eigenvector basis), and κ with isotopes.
+/// in tests/data (commands in their `source` field): the Gaussian run mode by mode (Γ_iso and the
+/// three-phonon Γ to rounding), the tetrahedron run summed over degenerate sets (Γ_iso
+/// Γ-weighted deviation 8.4e-3, single modes up to 46 %: phono3py's tetrahedron Γ_iso is not
+/// yet reproduced mode by mode, see the README), and κ with isotopes (tetrahedron: 1.8e-5).
 #[test]
 fn si_isotope_scattering_matches_phono3py() {
     let input = si_with("si-pbesol/fc/fc2.hdf5");
@@ -389,7 +390,7 @@ fn si_isotope_scattering_matches_phono3py() {
         (
             "si_pbesol_isotope_m111111.json",
             DeltaMethod::Tetrahedron,
-            2e-3,
+            5e-5,
         ),
     ] {
         let r = local(file);
@@ -406,6 +407,25 @@ fn si_isotope_scattering_matches_phono3py() {
         )
         .unwrap();
         let iso = res.gamma_isotope.as_ref().unwrap();
+        if let DeltaMethod::Gaussian(_) = delta {
+            // The three-phonon Γ per mode with the same Gaussian (acceptance: 0.5 %).
+            let mut worst = 0.0f64;
+            for iq in 0..res.qpoints.len() {
+                let reference = f64s(&r["gamma_THz_per_T"][0][iq]);
+                for s in 0..6 {
+                    let (a, b) = (res.gamma[0][iq][s], reference[s]);
+                    if b > 0.0 {
+                        worst = worst.max((a - b).abs() / b);
+                    } else {
+                        assert!(a.abs() < 1e-12);
+                    }
+                }
+            }
+            eprintln!(
+                "{file}: three-phonon Γ (Gaussian σ = 0.1 THz) largest deviation {worst:.1e}"
+            );
+            assert!(worst < 1e-10, "Gaussian Γ per mode: {worst}");
+        }
         let (mut dev, mut total) = (0.0, 0.0);
         for (iq, freqs) in res.frequencies.iter().enumerate() {
             let reference = f64s(&r["gamma_isotope_THz"][iq]);
@@ -418,7 +438,12 @@ fn si_isotope_scattering_matches_phono3py() {
         }
         eprintln!("{file}: Γ_iso weighted deviation {:.2e}", dev / total);
         assert!(
-            dev / total < if tol_kappa < 1e-5 { 1e-8 } else { 1e-2 },
+            dev / total
+                < if delta == DeltaMethod::Tetrahedron {
+                    1e-2
+                } else {
+                    1e-8
+                },
             "{file}"
         );
         check_kappa(
@@ -605,13 +630,16 @@ fn info_estimates_a_kappa_run() {
     assert!(lbte > rta, "{lbte} MB with --lbte vs {rta} MB");
 }
 
-/// Γ split into normal and umklapp parts against phono3py 4.9.0 `--nu` (tests/data, made by
-/// validation/gen_lbte_reference.py), its BZ grid-point numbering, and the two identities of
-/// the split: N + U = Γ and decay + coalescence = Γ.
+/// Γ per mode and its split into normal and umklapp parts against phono3py 4.9.0 `--nu
+/// --average-degenerate-weights` (tests/data, made by validation/gen_phono3py_reference.py), its
+/// BZ grid-point numbering, and the two identities of the split: N + U = Γ and
+/// decay + coalescence = Γ.
 ///
-/// Per mode, Γ itself differs from phono3py 4.x by up to 3.6 % (see the test above), so the
-/// parts are checked as Γ is: Γ-weighted mean deviation and largest deviation of the normal
-/// fraction N/Γ.
+/// phono3py's option averages the tetrahedron weights over degenerate bands at q' and q'', which
+/// is the same sum as latdyn's average of |V|² over them (both independent of the eigenvector
+/// basis inside degenerate subspaces); with it the tetrahedron Γ agrees per mode to rounding
+/// (measured 2e-9). Without it phono3py's Γ depends on its basis choice (up to 3.6 % per mode,
+/// the test above).
 #[test]
 fn si_normal_and_umklapp_gamma_match_phono3py() {
     let r: serde_json::Value = local("si_pbesol_nu_m111111.json");
@@ -625,6 +653,22 @@ fn si_normal_and_umklapp_gamma_match_phono3py() {
         .collect();
     assert_eq!(res.grid_points, grid_points, "phono3py's BZ grid numbering");
     let parts = res.gamma_parts.as_ref().unwrap();
+    let mut worst_gamma = 0.0f64;
+    for it in 0..temps.len() {
+        for iq in 0..56 {
+            let reference = f64s(&r["gamma_THz_per_T"][it][iq]);
+            for s in 0..6 {
+                let (a, b) = (res.gamma[it][iq][s], reference[s]);
+                if b > 0.0 {
+                    worst_gamma = worst_gamma.max((a - b).abs() / b);
+                } else {
+                    assert!(a.abs() < 1e-12);
+                }
+            }
+        }
+    }
+    eprintln!("tetrahedron Γ per mode: largest relative deviation {worst_gamma:.1e}");
+    assert!(worst_gamma < 1e-7);
     for it in 0..temps.len() {
         let (mut dev_n, mut dev_u, mut total, mut worst_fraction) = (0.0, 0.0, 0.0, 0.0f64);
         let mut u_share = [0.0; 2];
@@ -664,9 +708,9 @@ fn si_normal_and_umklapp_gamma_match_phono3py() {
             u_share[0] / total,
             u_share[1] / total
         );
-        assert!(dev_n / total < 4e-3 && dev_u / total < 4e-3);
-        assert!(worst_fraction < 2e-2);
-        assert!((u_share[0] - u_share[1]).abs() / total < 1e-3);
+        assert!(dev_n / total < 1e-8 && dev_u / total < 1e-8);
+        assert!(worst_fraction < 1e-7);
+        assert!((u_share[0] - u_share[1]).abs() / total < 1e-8);
     }
 }
 
