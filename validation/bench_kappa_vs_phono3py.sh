@@ -6,14 +6,16 @@
 # Installs phonopy + phono3py into validation/venv with pip.
 # Usage: validation/bench_kappa_vs_phono3py.sh [threads] [si_mesh] [rta|lbte]   (defaults: 2, 19, rta)
 # With `lbte` both codes solve the linearized BTE directly (phono3py --lbte, latdyn --lbte).
+# phono3py runs with --average-degenerate-weights: the basis-independent Γ that latdyn computes
+# (without it phono3py's single-mode Γ depend on its eigenvector basis in degenerate subspaces).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T=${1:-2}
 N=${2:-19}
 MODE=${3:-rta}
 case $MODE in
-  rta) P3FLAG=--br; LDFLAG=() ;;
-  lbte) P3FLAG=--lbte; LDFLAG=(--lbte) ;;
+  rta) P3FLAG="--br --average-degenerate-weights"; LDFLAG=() ;;
+  lbte) P3FLAG="--lbte --average-degenerate-weights"; LDFLAG=(--lbte) ;;
   *) echo "mode must be rta or lbte" >&2; exit 2 ;;
 esac
 root=$(pwd)
