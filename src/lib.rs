@@ -8,6 +8,7 @@
 // Tensor algebra over Cartesian and atom indices reads best with explicit index loops.
 #![allow(clippy::needless_range_loop)]
 
+pub mod adp;
 pub mod anharmonic;
 pub mod cli;
 pub mod config;

@@ -1,5 +1,6 @@
 //! Command-line interface: parses arguments, builds a deck, calls the library, prints a summary.
 
+mod adp;
 mod convert;
 mod convert_fc3;
 mod info;
@@ -45,6 +46,8 @@ pub enum Command {
     Convert(convert::ConvertArgs),
     /// Three-phonon linewidths and thermal conductivity (RTA κ_P, Wigner κ_C).
     Kappa(kappa::KappaArgs),
+    /// Harmonic atomic displacement parameters (quantum and classical), CIF with Uij.
+    Adp(adp::AdpArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -295,6 +298,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Info(a) => info::run(&a)?,
         Command::Convert(a) => convert::run(&a)?,
         Command::Kappa(a) => kappa::run(&a, progress)?,
+        Command::Adp(a) => adp::run(&a, progress)?,
     }
     Ok(())
 }

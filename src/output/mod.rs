@@ -1,6 +1,7 @@
 //! Writers of result files: JSON (the stable machine-readable face), CSV tables,
 //! phonopy-style band.yaml / total_dos.dat, and plots (SVG and PNG).
 
+pub mod cif;
 pub mod kappa_hdf5;
 pub mod phonopy_style;
 pub mod plots;
