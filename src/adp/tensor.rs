@@ -218,7 +218,7 @@ mod tests {
         let (_, u) = triclinic();
         assert!(similarity_s12(&u, &u).unwrap().abs() < 1e-12);
         // Isotropic closed form: U1 = a I, U2 = b I gives R12 = (2√(ab)/(a + b))^{3/2}.
-        let (a, b) = (0.01, 0.02);
+        let (a, b): (f64, f64) = (0.01, 0.02);
         let iso = |x: f64| [[x, 0.0, 0.0], [0.0, x, 0.0], [0.0, 0.0, x]];
         let r12 = (2.0 * (a * b).sqrt() / (a + b)).powf(1.5);
         let s = similarity_s12(&iso(a), &iso(b)).unwrap();
