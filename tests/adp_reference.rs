@@ -181,8 +181,7 @@ fn adp_command_writes_json_cif_and_csv() {
     let u = mat(&a["u_cif"][1][0]);
     let line = cif
         .lines()
-        .filter(|l| l.starts_with("Si1 "))
-        .last()
+        .rfind(|l| l.starts_with("Si1 "))
         .expect("aniso row of Si1");
     let v: Vec<f64> = line
         .split_whitespace()
