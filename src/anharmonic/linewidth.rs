@@ -168,6 +168,16 @@ impl GammaParts {
             .collect()
     }
 
+    /// Names of the tables, in the order of `tables` and `tables_mut` (the checkpoint keys).
+    pub const NAMES: [&'static str; CHANNELS] = [
+        "decay",
+        "coalescence",
+        "normal",
+        "umklapp",
+        "phase_space_decay",
+        "phase_space_coalescence",
+    ];
+
     /// Every [T][s] table, for averaging or storing them alike.
     pub fn tables_mut(&mut self) -> [&mut Vec<Vec<f64>>; CHANNELS] {
         [
@@ -270,22 +280,12 @@ pub fn scattering_at(
                 let mut acc = vec![0.0; CHANNELS * nt * nb];
                 let mut cols = Vec::new();
                 for &(g1, g2, w) in chunk {
-                    let (part, c) = kernel.contribution(scratch, g1, g2, w);
                     let class = if ph.bz.is_normal(g0, g1, g2) {
                         NORMAL
                     } else {
                         UMKLAPP
                     };
-                    let m = nt * nb;
-                    for i in 0..m {
-                        let (d, c) = (part[DECAY * m + i], part[COALESCENCE * m + i]);
-                        acc[DECAY * m + i] += d;
-                        acc[COALESCENCE * m + i] += c;
-                        acc[class * m + i] += d + c;
-                        acc[PS_DECAY * m + i] += part[PS_DECAY * m + i];
-                        acc[PS_COALESCENCE * m + i] += part[PS_COALESCENCE * m + i];
-                    }
-                    cols.extend(c);
+                    cols.extend(kernel.add_contribution(scratch, (g1, g2, w), class, &mut acc));
                 }
                 (acc, cols)
             },
@@ -338,16 +338,16 @@ struct TripletKernel<'a> {
 }
 
 impl TripletKernel<'_> {
-    /// The contribution of triplet (q, q'=g1, q''=g2) of orbit weight `w`: [channel][T][s] for
-    /// the channels DECAY, COALESCENCE, PS_DECAY, PS_COALESCENCE (the others stay zero), and
-    /// its collision-matrix columns when asked for.
-    fn contribution(
+    /// Adds the contribution of triplet (q, q'=g1, q''=g2) of orbit weight `w` to `acc`
+    /// ([channel][T][s]): decay and coalescence parts, their sum to `class` (NORMAL or UMKLAPP),
+    /// and the weighted phase space; returns its collision-matrix columns when asked for.
+    fn add_contribution(
         &self,
         scratch: &mut Scratch,
-        g1: usize,
-        g2: usize,
-        w: usize,
-    ) -> (Vec<f64>, Option<TripletColumns>) {
+        (g1, g2, w): (usize, usize, usize),
+        class: usize,
+        acc: &mut [f64],
+    ) -> Option<TripletColumns> {
         let (ph, opts, g0) = (self.ph, self.opts, self.g0);
         let (nb, nt) = (ph.nb, opts.temperatures.len());
         let mesh = &ph.mesh;
@@ -355,7 +355,7 @@ impl TripletKernel<'_> {
         let cut = opts.cutoff_frequency;
         let f0 = ph.freqs(g0);
         let m = nt * nb;
-        let mut out = vec![0.0; CHANNELS * m];
+        let orbit = w as f64 / n;
         let mut cols = opts.collisions.then(|| TripletColumns {
             first: vec![0.0; nt * nb * nb],
             second: vec![0.0; nt * nb * nb],
@@ -508,7 +508,6 @@ impl TripletKernel<'_> {
                     if g == [0.0; 3] {
                         continue;
                     }
-                    let orbit = w as f64 / n;
                     let amp = orbit * THREE_PHONON_GAMMA * v2[(s0 * nb + j) * nb + k]
                         / (f0[s0] * f1[j] * f2[k]);
                     for it in 0..nt {
@@ -516,10 +515,11 @@ impl TripletKernel<'_> {
                         let decay = (n1 + n2 + 1.0) * g[0];
                         let coalescence = (n1 - n2) * (g[1] - g[2]);
                         let i = it * nb + s0;
-                        out[DECAY * m + i] += amp * decay;
-                        out[COALESCENCE * m + i] += amp * coalescence;
-                        out[PS_DECAY * m + i] += orbit * decay;
-                        out[PS_COALESCENCE * m + i] += orbit * coalescence;
+                        acc[DECAY * m + i] += amp * decay;
+                        acc[COALESCENCE * m + i] += amp * coalescence;
+                        acc[class * m + i] += amp * (decay + coalescence);
+                        acc[PS_DECAY * m + i] += orbit * decay;
+                        acc[PS_COALESCENCE * m + i] += orbit * coalescence;
                     }
                     if let Some(c) = cols.as_mut() {
                         // The same K without the orbit weight: each column is one q'.
@@ -532,7 +532,7 @@ impl TripletKernel<'_> {
                 }
             }
         }
-        (out, cols)
+        cols
     }
 }
 

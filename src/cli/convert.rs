@@ -30,6 +30,8 @@ pub struct ConvertArgs {
     pub fc3_layout: super::kappa::Fc3Layout,
 }
 
+const SUPERCELL_COMMENT: &str = "latdyn fc2 supercell (atom order of the fc2 array)";
+
 pub fn run(a: &ConvertArgs) -> Result<()> {
     let deck = a.input.deck()?;
     let input = crate::workflow::load(&deck)?;
@@ -59,11 +61,11 @@ pub fn run(a: &ConvertArgs) -> Result<()> {
         "phonopy" => {
             std::fs::write(&a.out, phonopy_fc::format_force_constants(&array()?))
                 .map_err(|e| Error::io(&a.out, e))?;
-            poscar_beside(&a.out, "SPOSCAR", sc)?;
+            poscar_beside(&a.out, "SPOSCAR", sc, SUPERCELL_COMMENT)?;
         }
         "hdf5" => {
             hdf5_fc::write_fc2_hdf5(&a.out, &array()?)?;
-            poscar_beside(&a.out, "SPOSCAR", sc)?;
+            poscar_beside(&a.out, "SPOSCAR", sc, SUPERCELL_COMMENT)?;
         }
         "tdep" => {
             std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
@@ -88,13 +90,18 @@ pub fn run(a: &ConvertArgs) -> Result<()> {
     Ok(())
 }
 
-/// The supercell the array refers to, written beside it so the pair can be read back
-/// (`--cell SPOSCAR --supercell "1 1 1"` is not enough for a compact array: keep the yaml or POSCAR).
-fn poscar_beside(out: &std::path::Path, name: &str, sc: &crate::crystal::Cell) -> Result<()> {
+/// Writes `cell` as POSCAR `name` next to `out` (unless one is already there): the cell a
+/// written file's atom indices refer to, so the pair can be read back (`--cell SPOSCAR
+/// --supercell "1 1 1"` is not enough for a compact array: keep the yaml or POSCAR).
+pub(super) fn poscar_beside(
+    out: &std::path::Path,
+    name: &str,
+    cell: &crate::crystal::Cell,
+    comment: &str,
+) -> Result<()> {
     let p = out.parent().unwrap_or(std::path::Path::new(".")).join(name);
     if p.exists() {
         return Ok(());
     }
-    let comment = "latdyn fc2 supercell (atom order of the fc2 array)";
-    std::fs::write(&p, poscar::format_poscar(sc, comment)).map_err(|e| Error::io(&p, e))
+    std::fs::write(&p, poscar::format_poscar(cell, comment)).map_err(|e| Error::io(&p, e))
 }

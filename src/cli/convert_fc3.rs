@@ -4,13 +4,14 @@
 //! q-points commensurate with the fc3 supercell (where a supercell array and a triplet list
 //! must agree whatever images they use), and reports the largest difference.
 
+use super::convert::poscar_beside;
 use super::kappa::Fc3Layout;
 use crate::anharmonic::interaction::Fc3Fourier;
 use crate::crystal::Cell;
 use crate::crystal::supercell::AtomMap;
 use crate::error::{Error, Result};
 use crate::fc::fc3::Fc3;
-use crate::io::{HarmonicInput, hdf5_fc3, poscar, shengbte_fc3, tdep, tdep_fc3};
+use crate::io::{HarmonicInput, hdf5_fc3, shengbte_fc3, tdep, tdep_fc3};
 use crate::linalg::{self, Vec3};
 use num_complex::Complex64 as C64;
 use std::path::Path;
@@ -42,7 +43,7 @@ pub fn convert_fc3(
         }
         "shengbte" => {
             write(out, &shengbte_fc3::format_fc3_shengbte(&fc3, prim))?;
-            beside(
+            poscar_beside(
                 out,
                 "POSCAR",
                 prim,
@@ -58,7 +59,7 @@ pub fn convert_fc3(
         "tdep" => {
             tdep::check_wrapped(prim)?;
             write(out, &tdep_fc3::format_tdep_fc3(&fc3, prim))?;
-            beside(out, "infile.ucposcar", prim, "latdyn primitive cell")?;
+            poscar_beside(out, "infile.ucposcar", prim, "latdyn primitive cell")?;
             println!(
                 "wrote {} ({} triplets) and infile.ucposcar beside it",
                 out.display(),
@@ -94,15 +95,6 @@ pub fn convert_fc3(
 
 fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(|e| Error::io(path, e))
-}
-
-/// Writes the cell a file's atom indices refer to next to it (unless one is already there).
-fn beside(out: &Path, name: &str, cell: &Cell, comment: &str) -> Result<()> {
-    let p = out.parent().unwrap_or(Path::new(".")).join(name);
-    if p.exists() {
-        return Ok(());
-    }
-    write(&p, &poscar::format_poscar(cell, comment))
 }
 
 /// Largest |ΔΦ(q, q', q'')| between two fc3 and the largest |Φ| of the first, over triplets of

@@ -9,6 +9,22 @@ pub(crate) fn open(path: &Path) -> Result<File> {
     File::open(path).map_err(|e| Error::dataset(path, "/", format!("cannot open as HDF5: {e}")))
 }
 
+/// Dataset `name` of `file` (read from `path`) as float64 values, with an error naming both.
+pub(crate) fn read_f64(file: &File, path: &Path, name: &str) -> Result<Vec<f64>> {
+    file.dataset(name)
+        .map_err(|e| Error::dataset(path, name, format!("not found: {e}")))?
+        .read_f64()
+        .map_err(|e| Error::dataset(path, name, format!("cannot read as float64: {e}")))
+}
+
+/// Dataset `name` as integers, with an error naming file and dataset.
+pub(crate) fn read_i64(file: &File, path: &Path, name: &str) -> Result<Vec<i64>> {
+    file.dataset(name)
+        .map_err(|e| Error::dataset(path, name, format!("not found: {e}")))?
+        .read_i64()
+        .map_err(|e| Error::dataset(path, name, format!("cannot read as integers: {e}")))
+}
+
 /// The optional `p2s_map` dataset of phono3py's fc2/fc3 files, checked to point inside the
 /// `n_super`-atom supercell.
 pub(crate) fn read_p2s_map(file: &File, path: &Path, n_super: usize) -> Result<Option<Vec<usize>>> {

@@ -15,16 +15,6 @@ use crate::error::{Error, Result};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
-/// Names of the `GammaParts` tables in the order of `GammaParts::tables`.
-const PART_NAMES: [&str; 6] = [
-    "decay",
-    "coalescence",
-    "normal",
-    "umklapp",
-    "phase_space_decay",
-    "phase_space_coalescence",
-];
-
 pub struct Checkpoint {
     dir: PathBuf,
     key: serde_json::Value,
@@ -148,7 +138,7 @@ impl Checkpoint {
             return Ok(None);
         }
         let mut parts = GammaParts::default();
-        for (name, t) in PART_NAMES.iter().zip(parts.tables_mut()) {
+        for (name, t) in GammaParts::NAMES.iter().zip(parts.tables_mut()) {
             *t = table(&v["parts"][name])
                 .ok_or_else(|| Error::dataset(&p, name, format!("expected [{nt}][{nb}] values")))?;
         }
@@ -174,7 +164,7 @@ impl Checkpoint {
         }
         let p = self.path(iq);
         let tmp = p.with_extension("json.tmp");
-        let parts: serde_json::Map<String, serde_json::Value> = PART_NAMES
+        let parts: serde_json::Map<String, serde_json::Value> = GammaParts::NAMES
             .iter()
             .zip(point.parts.tables())
             .map(|(n, t)| (n.to_string(), json!(t)))

@@ -641,20 +641,8 @@ pub fn read_gamma(
     nb: usize,
 ) -> Result<(Vec<f64>, GammaPerQ)> {
     let file = crate::io::hdf5_fc::open(path)?;
-    let ds = |name: &str| {
-        file.dataset(name)
-            .map_err(|e| Error::dataset(path, name, format!("not found: {e}")))
-    };
-    let ints = |name: &str| -> Result<Vec<i64>> {
-        ds(name)?
-            .read_i64()
-            .map_err(|e| Error::dataset(path, name, format!("cannot read as integers: {e}")))
-    };
-    let reals = |name: &str| -> Result<Vec<f64>> {
-        ds(name)?
-            .read_f64()
-            .map_err(|e| Error::dataset(path, name, format!("cannot read as float64: {e}")))
-    };
+    let ints = |name: &str| crate::io::hdf5_fc::read_i64(&file, path, name);
+    let reals = |name: &str| crate::io::hdf5_fc::read_f64(&file, path, name);
     let file_mesh = ints("mesh")?;
     if file_mesh != mesh.map(|x| x as i64) {
         return Err(Error::dataset(
@@ -747,12 +735,7 @@ pub fn read_gamma_files(
             )));
         }
         let file = crate::io::hdf5_fc::open(&path)?;
-        let reals = |name: &str| -> Result<Vec<f64>> {
-            file.dataset(name)
-                .map_err(|e| Error::dataset(&path, name, format!("not found: {e}")))?
-                .read_f64()
-                .map_err(|e| Error::dataset(&path, name, format!("cannot read as float64: {e}")))
-        };
+        let reals = |name: &str| crate::io::hdf5_fc::read_f64(&file, &path, name);
         let t = reals("temperature")?;
         match &temperatures {
             Some(t0) if *t0 != t => {
