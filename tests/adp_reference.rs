@@ -27,6 +27,24 @@ fn worst(ours: &[[f64; 3]; 3], theirs: &serde_json::Value) -> f64 {
     w
 }
 
+/// Largest deviations (U_cart, U_cif) of `u` [T][atom] from a reference's Cartesian and CIF
+/// tensors (JSON [T][atom][3][3]).
+fn compare(
+    u: &[Vec<[[f64; 3]; 3]>],
+    lattice: &[[f64; 3]; 3],
+    cart: &serde_json::Value,
+    cif: &serde_json::Value,
+) -> (f64, f64) {
+    let (mut wc, mut wf) = (0.0f64, 0.0f64);
+    for (it, row) in u.iter().enumerate() {
+        for (k, x) in row.iter().enumerate() {
+            wc = wc.max(worst(x, &cart[it][k]));
+            wf = wf.max(worst(&cart_to_cif(x, lattice), &cif[it][k]));
+        }
+    }
+    (wc, wf)
+}
+
 /// Si, 20×20×20 Γ-centred mesh, 0–500 K, phonopy 4.8.6 (acceptance: 1e-4 relative; measured
 /// 2e-14 for U_cart, 5e-14 for U_cif).
 #[test]
@@ -44,17 +62,12 @@ fn si_harmonic_adps_match_phonopy() {
     )
     .unwrap();
     assert_eq!(res.modes_skipped, 3, "only the acoustic modes at Γ");
-    let lattice = input.primitive().lattice;
-    let (mut wc, mut wf) = (0.0f64, 0.0f64);
-    for it in 0..temps.len() {
-        for k in 0..2 {
-            wc = wc.max(worst(&res.u_cart[it][k], &r["U_cart"][it][k]));
-            wf = wf.max(worst(
-                &cart_to_cif(&res.u_cart[it][k], &lattice),
-                &r["U_cif"][it][k],
-            ));
-        }
-    }
+    let (wc, wf) = compare(
+        &res.u_cart,
+        &input.primitive().lattice,
+        &r["U_cart"],
+        &r["U_cif"],
+    );
     eprintln!("Si U_cart {wc:.1e}, U_cif {wf:.1e}");
     assert!(wc < 1e-10 && wf < 1e-10);
 }
@@ -76,17 +89,12 @@ fn aln_harmonic_adps_with_nac_match_phonopy() {
         false,
     )
     .unwrap();
-    let lattice = input.primitive().lattice;
-    let (mut wc, mut wf) = (0.0f64, 0.0f64);
-    for it in 0..temps.len() {
-        for k in 0..4 {
-            wc = wc.max(worst(&res.u_cart[it][k], &td["U_cart_angstrom2"][it][k]));
-            wf = wf.max(worst(
-                &cart_to_cif(&res.u_cart[it][k], &lattice),
-                &td["U_cif_angstrom2"][it][k],
-            ));
-        }
-    }
+    let (wc, wf) = compare(
+        &res.u_cart,
+        &input.primitive().lattice,
+        &td["U_cart_angstrom2"],
+        &td["U_cif_angstrom2"],
+    );
     eprintln!("AlN U_cart {wc:.1e}, U_cif {wf:.1e}");
     assert!(wc < 1e-6 && wf < 1e-6);
 }

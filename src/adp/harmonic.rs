@@ -36,6 +36,19 @@ pub struct HarmonicAdps {
     pub lowest_frequency_used: f64,
 }
 
+impl HarmonicAdps {
+    /// The first `n` temperatures and the rest, as two results of the same q-set.
+    pub fn split_temperatures(mut self, n: usize) -> (HarmonicAdps, HarmonicAdps) {
+        let rest = HarmonicAdps {
+            temperatures: self.temperatures.split_off(n),
+            u_cart: self.u_cart.split_off(n),
+            u_cart_classical: self.u_cart_classical.split_off(n),
+            ..self.clone()
+        };
+        (self, rest)
+    }
+}
+
 /// ADPs from the phonons at `qpoints` (reduced), each with weight 1/N.
 pub fn harmonic_adps(
     dm: &DynamicalMatrix,

@@ -156,6 +156,11 @@ pub fn run(a: &AdpArgs, progress: bool) -> Result<()> {
     )?;
     // Convergence: the same ADPs on ½ and ¾ of the mesh (the acoustic modes near Γ make ADPs
     // converge slowly; the change between the last two meshes is the error estimate).
+    // The U_iso(T) plot takes a dense temperature grid on the ¾ mesh, solved once together
+    // with that mesh's convergence point.
+    let tmax = temperatures.iter().copied().fold(300.0, f64::max);
+    let plot_grid: Vec<f64> = (0..=40).map(|i| tmax * i as f64 / 40.0).collect();
+    let mut plot_run = None;
     let mut convergence = Vec::new();
     if let (false, Some(mesh)) = (a.quick, mesh) {
         for frac in [0.5, 0.75] {
@@ -163,34 +168,53 @@ pub fn run(a: &AdpArgs, progress: bool) -> Result<()> {
             if n == mesh || convergence.iter().any(|(m, _)| *m == n) {
                 continue;
             }
-            convergence.push((n, run_mesh(n, &temperatures, false)?));
+            if frac == 0.75 {
+                let both = run_mesh(
+                    n,
+                    &[temperatures.clone(), plot_grid.clone()].concat(),
+                    false,
+                )?;
+                let (conv, plot) = both.split_temperatures(temperatures.len());
+                convergence.push((n, conv));
+                plot_run = Some((n, plot));
+            } else {
+                convergence.push((n, run_mesh(n, &temperatures, false)?));
+            }
+        }
+        if plot_run.is_none() {
+            // Meshes too small for a ¾ step: plot the full mesh.
+            plot_run = Some((mesh, run_mesh(mesh, &plot_grid, false)?));
         }
     }
-    let iso_table = |r: &HarmonicAdps| -> Vec<Vec<f64>> {
-        r.u_cart
-            .iter()
+    let iso_table = |u: &[Vec<Mat3>]| -> Vec<Vec<f64>> {
+        u.iter()
             .map(|row| row.iter().map(u_iso).collect())
             .collect()
     };
     let conv_json: Vec<serde_json::Value> = convergence
         .iter()
-        .map(|(n, r)| json!({"mesh": n, "u_iso": iso_table(r),
-            "u_iso_classical": r.u_cart_classical.iter().map(|row| row.iter().map(u_iso).collect::<Vec<_>>()).collect::<Vec<_>>()}))
-        .chain(std::iter::once(json!({"mesh": mesh, "n_qpoints": res.n_qpoints, "u_iso": iso_table(&res),
-            "u_iso_classical": res.u_cart_classical.iter().map(|row| row.iter().map(u_iso).collect::<Vec<_>>()).collect::<Vec<_>>()})))
+        .map(|(n, r)| (Some(*n), r))
+        .chain(std::iter::once((mesh, &res)))
+        .map(|(n, r)| {
+            json!({"mesh": n, "n_qpoints": r.n_qpoints, "u_iso": iso_table(&r.u_cart),
+                   "u_iso_classical": iso_table(&r.u_cart_classical)})
+        })
         .collect();
     // Largest relative change of U_iso between the two finest meshes, over atoms and T > 0.
-    let change = convergence.last().map(|(_, r)| {
-        let (x, y) = (iso_table(r), iso_table(&res));
-        x.iter()
+    let change = convergence.last().map(|(n, r)| {
+        let (x, y) = (iso_table(&r.u_cart), iso_table(&res.u_cart));
+        let largest = x
+            .iter()
             .flatten()
             .zip(y.iter().flatten())
             .map(|(p, q)| ((q - p) / q).abs())
-            .fold(0.0, f64::max)
+            .fold(0.0, f64::max);
+        (*n, largest)
     });
+    let labels = crate::output::cif::site_labels(&cell);
     let atoms: Vec<serde_json::Value> = (0..cell.n_atoms())
         .map(|k| {
-            json!({"symbol": cell.symbols[k], "label": crate::output::cif::site_labels(&cell)[k],
+            json!({"symbol": cell.symbols[k], "label": labels[k],
                         "fractional": cell.positions[k], "mass": cell.masses[k]})
         })
         .collect();
@@ -210,7 +234,7 @@ pub fn run(a: &AdpArgs, progress: bool) -> Result<()> {
             "classical": forms(&cell, &res.u_cart_classical),
             "temperature_analysis": temperature_analysis(&cell, &res),
             "convergence": conv_json,
-            "convergence_largest_change": change,
+            "convergence_largest_change": change.map(|c| c.1),
             "cutoff_frequency": a.cutoff_frequency,
             "modes_skipped": res.modes_skipped,
             "lowest_frequency_used": res.lowest_frequency_used,
@@ -235,8 +259,8 @@ pub fn run(a: &AdpArgs, progress: bool) -> Result<()> {
         .map_err(|e| Error::io(&p, e))?;
     }
     write_table(a, &cell, &res)?;
-    if let (false, Some(mesh)) = (a.quick, mesh) {
-        plot_vs_temperature(a, &dm, &cell, mesh)?;
+    if let Some((n, r)) = &plot_run {
+        plot_vs_temperature(a, &labels, *n, r)?;
     }
     println!(
         "latdyn adp: {}, {} ({} q-points, {} modes at or below {} THz left out)",
@@ -246,7 +270,6 @@ pub fn run(a: &AdpArgs, progress: bool) -> Result<()> {
         res.modes_skipped,
         a.cutoff_frequency
     );
-    let labels = crate::output::cif::site_labels(&cell);
     for (it, t) in temperatures.iter().enumerate() {
         for (k, label) in labels.iter().enumerate() {
             let e = ellipsoid(&res.u_cart[it][k]);
@@ -260,12 +283,10 @@ pub fn run(a: &AdpArgs, progress: bool) -> Result<()> {
             );
         }
     }
-    if let Some(c) = change {
+    if let (Some((coarse, c)), Some(mesh)) = (change, mesh) {
         println!(
-            "  mesh convergence: U_iso changes by {:.2} % from mesh {:?} to {:?}",
-            100.0 * c,
-            convergence.last().map(|x| x.0),
-            mesh.unwrap_or_default()
+            "  mesh convergence: U_iso changes by {:.2} % from mesh {coarse:?} to {mesh:?}",
+            100.0 * c
         );
     }
     println!(
@@ -318,27 +339,15 @@ fn write_table(a: &AdpArgs, cell: &Cell, r: &HarmonicAdps) -> Result<()> {
     write_csv(&a.out.join("adp.csv"), &header, &rows)
 }
 
-/// adp_vs_T.svg/png: U_iso(T) of every atom, quantum and classical, from 0 K to the highest
-/// requested temperature (at least 300 K), on a coarser mesh (¾) to keep it cheap.
+/// adp_vs_T.svg/png: U_iso(T) of every atom, quantum and classical, from the ADPs `r` on mesh
+/// `n` at a dense temperature grid (0 K to the highest requested temperature, at least 300 K).
 fn plot_vs_temperature(
     a: &AdpArgs,
-    dm: &crate::harmonic::dynmat::DynamicalMatrix,
-    cell: &Cell,
-    mesh: [usize; 3],
+    labels: &[String],
+    n: [usize; 3],
+    r: &HarmonicAdps,
 ) -> Result<()> {
-    let tmax = super::kappa::parse_temperatures(&a.temperatures)?
-        .into_iter()
-        .fold(300.0, f64::max);
-    let grid: Vec<f64> = (0..=40).map(|i| tmax * i as f64 / 40.0).collect();
-    let n = mesh.map(|x| ((x as f64 * 0.75).round() as usize).max(1));
-    let r = harmonic_adps(
-        dm,
-        &Mesh::gamma_centered(n).all_qpoints(),
-        &grid,
-        a.cutoff_frequency,
-        false,
-    )?;
-    let labels = crate::output::cif::site_labels(cell);
+    let grid = &r.temperatures;
     let mut lines = Vec::new();
     for (k, label) in labels.iter().enumerate() {
         for (name, u) in [("quantum", &r.u_cart), ("classical", &r.u_cart_classical)] {
