@@ -18,6 +18,7 @@ pub mod fc;
 pub mod harmonic;
 pub mod io;
 pub mod linalg;
+pub mod md;
 pub mod output;
 pub mod transport;
 pub mod units;

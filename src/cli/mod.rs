@@ -5,6 +5,7 @@ mod convert;
 mod convert_fc3;
 mod info;
 mod kappa;
+mod md;
 
 use crate::config::{self, Deck};
 use crate::error::{Error, Result};
@@ -48,6 +49,8 @@ pub enum Command {
     Kappa(kappa::KappaArgs),
     /// Harmonic atomic displacement parameters (quantum and classical), CIF with Uij.
     Adp(adp::AdpArgs),
+    /// Analyses of MD trajectories: `latdyn md adp` (ADPs by atom and by site, migration guard).
+    Md(md::MdArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -299,6 +302,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Convert(a) => convert::run(&a)?,
         Command::Kappa(a) => kappa::run(&a, progress)?,
         Command::Adp(a) => adp::run(&a, progress)?,
+        Command::Md(a) => md::run(&a, progress)?,
     }
     Ok(())
 }

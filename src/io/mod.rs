@@ -12,6 +12,7 @@ pub mod shengbte_fc3;
 pub mod tdep;
 pub mod tdep_fc3;
 pub mod text;
+pub mod trajectory;
 
 use crate::crystal::supercell::AtomMap;
 use crate::crystal::{Cell, Structure};
