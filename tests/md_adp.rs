@@ -580,3 +580,102 @@ fn readers_reject_truncated_and_inconsistent_files() {
         &["XDATCAR_v4:6", "species names"],
     );
 }
+
+fn latdyn(args: &[&str]) -> String {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_latdyn"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "latdyn {args:?} failed: {text}");
+    text
+}
+
+/// `latdyn md adp` then `latdyn adp --compare` on LJ argon at 10 K with the conventional cell
+/// as MD reference: md_adp.json's stable keys; MD against classical harmonic ADPs on the MD
+/// cell's q-points (0.004119 vs 0.004110 Å², +0.21 %, CASE.md); an experimental CIF given as
+/// its asymmetric unit with the F-centring operations lands on the primitive atom.
+#[test]
+fn md_adp_and_compare_commands() {
+    let dir = tmp_dir("md-cli");
+    let md_out = dir.join("md");
+    let fc = data("lj-argon/fc");
+    latdyn(&[
+        "--quiet",
+        "md",
+        "adp",
+        "--trajectory",
+        data("lj-argon/md/ar_lj_T10K.extxyz.xz").to_str().unwrap(),
+        "--reference",
+        fc.join("POSCAR-unitcell").to_str().unwrap(),
+        "--temperature",
+        "10",
+        "--out",
+        md_out.to_str().unwrap(),
+    ]);
+    let md: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(md_out.join("md_adp.json")).unwrap())
+            .unwrap();
+    assert_eq!(md["n_frames_used"], 1000);
+    assert_eq!(md["u_cart_by_atom"].as_array().unwrap().len(), 4);
+    assert_eq!(md["u_cart_by_site"].as_array().unwrap().len(), 4);
+    assert_eq!(md["migrating_atoms"].as_array().unwrap().len(), 0);
+    for k in 0..4 {
+        let u = mat(&md["u_cart_by_atom"][k]);
+        assert!((u[0][0] + u[1][1] + u[2][2]) / 3.0 - 0.0041187 < 5e-7);
+    }
+    for f in [
+        "md_adp.csv",
+        "md_adp.cif",
+        "md_histograms.svg",
+        "md_adp_blocks.png",
+        "md_msd.svg",
+    ] {
+        assert!(md_out.join(f).exists(), "{f}");
+    }
+    let cif = dir.join("argon.cif");
+    std::fs::write(
+        &cif,
+        "data_Ar\n_cell_length_a 5.26\n_cell_length_b 5.26\n_cell_length_c 5.26\n_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\nloop_\n_symmetry_equiv_pos_as_xyz\n'x, y, z'\n'x, y+1/2, z+1/2'\n'x+1/2, y, z+1/2'\n'x+1/2, y+1/2, z'\nloop_\n_atom_site_label\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n_atom_site_U_iso_or_equiv\nAr1 Ar 0.5 0.5 0.0 0.0045(2)\nloop_\n_atom_site_aniso_label\n_atom_site_aniso_U_11\n_atom_site_aniso_U_22\n_atom_site_aniso_U_33\n_atom_site_aniso_U_12\n_atom_site_aniso_U_13\n_atom_site_aniso_U_23\nAr1 0.0045(2) 0.0045(2) 0.0045(2) 0 0 0\n",
+    )
+    .unwrap();
+    let cmp = dir.join("compare");
+    latdyn(&[
+        "--quiet",
+        "adp",
+        "--cell",
+        fc.join("phono3py_params.yaml").to_str().unwrap(),
+        "--fc2",
+        fc.join("fc2.hdf5").to_str().unwrap(),
+        "--commensurate",
+        "4 4 4",
+        "--temperatures",
+        "10",
+        "--compare",
+        md_out.join("md_adp.json").to_str().unwrap(),
+        "--experiment",
+        cif.to_str().unwrap(),
+        "--experiment-temperature",
+        "10",
+        "--out",
+        cmp.to_str().unwrap(),
+    ]);
+    let c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(cmp.join("compare.json")).unwrap()).unwrap();
+    let pair = &c["runs"][0]["atoms"][0]["md_vs_harmonic_classical"];
+    let ratio = pair["u_iso_ratio"].as_f64().unwrap();
+    eprintln!(
+        "MD / classical harmonic U_iso = {ratio}, S12 = {}",
+        pair["s12"]
+    );
+    assert!((ratio - 0.0041187 / 0.004110).abs() < 3e-4);
+    assert!(pair["s12"].as_f64().unwrap() < 0.01);
+    let e = &c["experiment"]["atoms"][0]["vs_harmonic_classical"];
+    assert!((e["u_iso"][0].as_f64().unwrap() - 0.0045).abs() < 1e-12);
+    assert!((e["u_iso_ratio"].as_f64().unwrap() - 0.0045 / 0.004110).abs() < 1e-3);
+    assert!(cmp.join("compare_u_vs_T.svg").exists() && cmp.join("compare.csv").exists());
+}

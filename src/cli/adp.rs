@@ -37,6 +37,16 @@ pub struct AdpArgs {
     /// MD ADPs this way; Γ acoustic modes are left out, as a fixed centre of mass does).
     #[arg(long, conflicts_with = "mesh")]
     pub commensurate: Option<String>,
+    /// Compare with MD ADPs: md_adp.json files of `latdyn md adp --temperature T` runs
+    /// (comma-separated); harmonic ADPs are computed at their temperatures on this run's q-set.
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    pub compare: Vec<PathBuf>,
+    /// An experimental CIF (aniso U_ij or B_ij, or U_iso/B_iso) in the unit cell's setting.
+    #[arg(long)]
+    pub experiment: Option<PathBuf>,
+    /// Temperature (K) of the experimental ADPs.
+    #[arg(long, default_value_t = 300.0)]
+    pub experiment_temperature: f64,
     /// No convergence series (meshes ½ and ¾ of --mesh) and no plots.
     #[arg(long)]
     pub quick: bool,
@@ -288,6 +298,30 @@ pub fn run(a: &AdpArgs, progress: bool) -> Result<()> {
             "  mesh convergence: U_iso changes by {:.2} % from mesh {coarse:?} to {mesh:?}",
             100.0 * c
         );
+    }
+    if !a.compare.is_empty() || a.experiment.is_some() {
+        let qpoints = match (&commensurate, mesh) {
+            (Some((_, sp)), _) => crate::adp::harmonic::commensurate_qpoints(sp)?,
+            (None, Some(m)) => Mesh::gamma_centered(m).all_qpoints(),
+            (None, None) => unreachable!("checked above"),
+        };
+        let harmonic = |t: &[f64]| harmonic_adps(&dm, &qpoints, t, a.cutoff_frequency, false);
+        let runs = a
+            .compare
+            .iter()
+            .map(|p| super::adp_compare::read_md_run(p, &cell))
+            .collect::<Result<Vec<_>>>()?;
+        super::adp_compare::compare(
+            &a.out,
+            &cell,
+            &input.structure.unit_cell,
+            &labels,
+            &runs,
+            a.experiment
+                .as_deref()
+                .map(|p| (p, a.experiment_temperature)),
+            &harmonic,
+        )?;
     }
     println!(
         "  wrote {} in {:.2} s",

@@ -207,6 +207,7 @@ fn write_outputs(
             "format": format,
             "positions_wrapped_in_file": wrapped,
             "reference": a.reference,
+            "reference_lattice": reference.lattice,
             "temperature": a.temperature,
             "discard": a.discard,
             "stride": a.stride,

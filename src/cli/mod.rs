@@ -1,6 +1,7 @@
 //! Command-line interface: parses arguments, builds a deck, calls the library, prints a summary.
 
 mod adp;
+mod adp_compare;
 mod convert;
 mod convert_fc3;
 mod info;
