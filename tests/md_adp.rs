@@ -679,3 +679,32 @@ fn md_adp_and_compare_commands() {
     assert!((e["u_iso_ratio"].as_f64().unwrap() - 0.0045 / 0.004110).abs() < 1e-3);
     assert!(cmp.join("compare_u_vs_T.svg").exists() && cmp.join("compare.csv").exists());
 }
+
+/// `--discard` and `--stride` select frames by their index in the file; `--max-frames` stops.
+#[test]
+fn frame_selection_discards_and_strides() {
+    let path = data("lj-argon/md/ar_lj_T10K.extxyz.xz");
+    let sel = FrameSelection {
+        discard: 100,
+        stride: 3,
+        max_frames: Some(50),
+    };
+    let t = Trajectory::open(&path, None, &ReaderOptions::default(), sel).unwrap();
+    let idx: Vec<usize> = t.map(|f| f.unwrap().index).collect();
+    assert_eq!(idx.len(), 50);
+    assert_eq!(idx[0], 100);
+    assert!(idx.windows(2).all(|w| w[1] - w[0] == 3));
+    let sel = FrameSelection {
+        discard: 998,
+        stride: 1,
+        max_frames: None,
+    };
+    let mut t = Trajectory::open(&path, None, &ReaderOptions::default(), sel).unwrap();
+    let f = t.next_frame().unwrap().unwrap();
+    assert_eq!(
+        (f.index, f.positions.len(), f.time_fs.is_some()),
+        (998, 256, true)
+    );
+    assert!(t.next_frame().unwrap().is_some() && t.next_frame().unwrap().is_none());
+    assert_eq!(t.frames_read(), 1000);
+}
