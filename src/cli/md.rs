@@ -245,7 +245,7 @@ fn write_outputs(
             "wall_time_s": t0.elapsed().as_secs_f64(),
         }),
     )?;
-    write_table(a, reference, labels, r)?;
+    write_table(a, reference, r)?;
     let u_for_cif: Option<Vec<Mat3>> = r.u_cart_by_atom.iter().copied().collect();
     if let Some(u) = u_for_cif {
         let p = a.out.join("md_adp.cif");
@@ -266,7 +266,7 @@ fn write_outputs(
 }
 
 /// md_adp.csv: per reference atom, by-atom and by-site components, U_iso and block error.
-fn write_table(a: &MdAdpArgs, reference: &Cell, _labels: &[String], r: &MdAdps) -> Result<()> {
+fn write_table(a: &MdAdpArgs, reference: &Cell, r: &MdAdps) -> Result<()> {
     let mut header: Vec<String> = vec!["atom".into(), "md_atoms".into()];
     for form in ["by_atom", "by_site"] {
         for c in ["11", "22", "33", "23", "13", "12"] {
@@ -438,7 +438,7 @@ fn print_summary(
     t0: std::time::Instant,
 ) {
     println!(
-        "latdyn md adp: {} frames used of {} read, {} MD atoms on {} ({} , supercell {:?})",
+        "latdyn md adp: {} frames used of {} read, {} MD atoms on {} ({}, supercell {:?})",
         r.n_frames_used,
         r.frames_read,
         r.n_md_atoms,
