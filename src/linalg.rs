@@ -58,6 +58,24 @@ pub fn mat_mul(a: &Mat3, b: &Mat3) -> Mat3 {
     r
 }
 
+/// v ⊗ v in Voigt order (xx, yy, zz, yz, xz, xy).
+pub fn voigt_outer(v: &Vec3) -> [f64; 6] {
+    [
+        v[0] * v[0],
+        v[1] * v[1],
+        v[2] * v[2],
+        v[1] * v[2],
+        v[0] * v[2],
+        v[0] * v[1],
+    ]
+}
+
+/// A · M · Aᵀ: a second-rank tensor M under the linear map A (rotations of ADPs and Born
+/// charges, basis changes of U).
+pub fn congruence(a: &Mat3, m: &Mat3) -> Mat3 {
+    mat_mul(&mat_mul(a, m), &transpose(a))
+}
+
 pub fn transpose(a: &Mat3) -> Mat3 {
     let mut r = [[0.0; 3]; 3];
     for i in 0..3 {

@@ -21,13 +21,13 @@ fn d_matrix(lattice: &Mat3) -> Mat3 {
 /// U_cif from U_cart for a cell with lattice rows `lattice` (Å).
 pub fn cart_to_cif(u: &Mat3, lattice: &Mat3) -> Mat3 {
     let d_inv = linalg::inverse(&d_matrix(lattice)).expect("validated lattice");
-    linalg::mat_mul(&linalg::mat_mul(&d_inv, u), &linalg::transpose(&d_inv))
+    linalg::congruence(&d_inv, u)
 }
 
 /// U_cart from U_cif.
 pub fn cif_to_cart(u: &Mat3, lattice: &Mat3) -> Mat3 {
     let d = d_matrix(lattice);
-    linalg::mat_mul(&linalg::mat_mul(&d, u), &linalg::transpose(&d))
+    linalg::congruence(&d, u)
 }
 
 /// U_iso = tr(U_cart)/3 (Å²).

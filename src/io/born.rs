@@ -77,7 +77,7 @@ pub fn read_born(path: &Path, primitive: &Cell) -> Result<Born> {
                     Error::Numerical(format!("no symmetry operation reaches atom {}", j + 1))
                 })?;
             let r = Symmetry::cartesian_rotation(primitive, &sym.rotations[op]);
-            z[j] = linalg::mat_mul(&linalg::mat_mul(&r, &given[src]), &linalg::transpose(&r));
+            z[j] = linalg::congruence(&r, &given[src]);
         }
         z
     } else if given.len() > independent.len() {

@@ -398,10 +398,7 @@ impl CifAdps {
                 let d = linalg::sub(&d, &d.map(f64::round));
                 if linalg::norm(&linalg::vec_mat(&d, &self.lattice)) < tol {
                     let rc = linalg::mat_mul(&linalg::mat_mul(&lt, r), &lti);
-                    let u = linalg::mat_mul(
-                        &linalg::mat_mul(&rc, &site.u_cart),
-                        &linalg::transpose(&rc),
-                    );
+                    let u = linalg::congruence(&rc, &site.u_cart);
                     return Some((s, crate::adp::tensor::cart_to_cif(&u, &self.lattice)));
                 }
             }

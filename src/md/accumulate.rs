@@ -39,7 +39,8 @@ const MINIBLOCK_BUDGET: usize = 64 << 20;
 
 pub struct Accumulator {
     n_atoms: usize,
-    masses: Vec<f64>,
+    /// Mass fraction of every atom (m/M), for the centre of mass.
+    mass_fractions: Vec<f64>,
     /// Previous frame's fractional positions as read, and the unwrapped fractional path.
     prev_fractional: Vec<Vec3>,
     unwrapped: Vec<Vec3>,
@@ -76,6 +77,7 @@ impl Accumulator {
         spec: HistogramSpec,
     ) -> Accumulator {
         let n = masses.len();
+        let total_mass: f64 = masses.iter().sum();
         let capacity = (MINIBLOCK_BUDGET / (n * std::mem::size_of::<MomentSums>()))
             .clamp(32, 1024)
             .next_power_of_two()
@@ -83,7 +85,7 @@ impl Accumulator {
         let axis = spec.axis;
         Accumulator {
             n_atoms: n,
-            masses,
+            mass_fractions: masses.iter().map(|m| m / total_mass).collect(),
             prev_fractional: Vec::new(),
             unwrapped: Vec::new(),
             origin: Vec::new(),
@@ -154,10 +156,9 @@ impl Accumulator {
             .iter()
             .map(|s| linalg::vec_mat(s, &frame.lattice))
             .collect();
-        let total_mass: f64 = self.masses.iter().sum();
         let mut com = [0.0; 3];
-        for (x, m) in cart.iter().zip(&self.masses) {
-            com = linalg::add(&com, &linalg::scale(x, m / total_mass));
+        for (x, w) in cart.iter().zip(&self.mass_fractions) {
+            com = linalg::add(&com, &linalg::scale(x, *w));
         }
         if first {
             self.origin = cart.clone();
@@ -170,17 +171,8 @@ impl Accumulator {
         for a in 0..self.n_atoms {
             let x = linalg::sub(&cart[a], &drift);
             let d = linalg::sub(&x, &self.origin[a]);
-            let sums = [
-                d[0],
-                d[1],
-                d[2],
-                d[0] * d[0],
-                d[1] * d[1],
-                d[2] * d[2],
-                d[1] * d[2],
-                d[0] * d[2],
-                d[0] * d[1],
-            ];
+            let dd = linalg::voigt_outer(&d);
+            let sums = [d[0], d[1], d[2], dd[0], dd[1], dd[2], dd[3], dd[4], dd[5]];
             for (t, s) in self.totals[a].iter_mut().zip(&sums) {
                 *t += s;
             }

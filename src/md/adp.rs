@@ -218,47 +218,41 @@ fn finish(
             linalg::sub(&acc.origin[a], &ideal)
         })
         .collect();
-    let first_moment = |a: usize| linalg::add(&per_atom[a].0, &offsets[a]);
-    let second = |a: usize| {
+    let moments = |a: usize| {
         let (m, c) = (per_atom[a].0, offsets[a]);
-        let e = second_moment(&acc.totals[a], n);
-        let mut s = e;
+        let mut second = second_moment(&acc.totals[a], n);
         for i in 0..3 {
             for j in 0..3 {
-                s[i][j] += m[i] * c[j] + c[i] * m[j] + c[i] * c[j];
+                second[i][j] += m[i] * c[j] + c[i] * m[j] + c[i] * c[j];
             }
         }
-        s
+        Moments {
+            first: linalg::add(&m, &c),
+            second,
+        }
     };
-    let site_first = site_means(&map.site, &valid, n_ref, |a| {
-        let v = first_moment(a);
-        [[v[0], v[1], v[2]], [0.0; 3], [0.0; 3]]
-    });
-    let site_second = site_means(&map.site, &valid, n_ref, second);
-    let by_site: Vec<Option<Mat3>> = site_first
+    let site_moments = site_means(&map.site, &valid, n_ref, moments);
+    let by_site: Vec<Option<Mat3>> = site_moments
         .iter()
-        .zip(&site_second)
-        .map(|(f, s)| Some(covariance(s.as_ref()?, &f.as_ref()?[0])))
+        .map(|m| m.as_ref().map(Moments::covariance))
         .collect();
-    let mean_offset_by_site = site_first.iter().map(|f| f.map(|m| m[0])).collect();
+    let mean_offset_by_site = site_moments.iter().map(|m| m.map(|m| m.first)).collect();
     // Orbit averages (by atom and by site), rotated into the representative's frame.
-    let counts: Vec<usize> = (0..n_ref)
-        .map(|k| {
-            (0..acc.n_atoms())
-                .filter(|&a| valid[a] && map.site[a] == k)
-                .count()
-        })
-        .collect();
+    let mut counts = vec![0usize; n_ref];
+    for (a, &k) in map.site.iter().enumerate() {
+        if valid[a] {
+            counts[k] += 1;
+        }
+    }
     let mut orbit_reports = Vec::new();
     let mut by_atom = vec![None; n_ref];
     for (o, &rep) in orb.representatives.iter().enumerate() {
         let members: Vec<usize> = (0..n_ref).filter(|&j| orb.orbit_of[j] == o).collect();
         let u = orbit_average(&members, &orb, &counts, |j| translation[j]);
-        let u_site = orbit_average(&members, &orb, &counts, |j| site_second[j])
-            .zip(rotated_first(&members, &orb, &counts, &site_first))
-            .map(|(second, first)| covariance(&second, &first));
+        let u_site =
+            orbit_average(&members, &orb, &counts, |j| site_moments[j]).map(|m| m.covariance());
         for &j in &members {
-            by_atom[j] = u.map(|u| rotate(&orb.rotations_to[j][0], &u));
+            by_atom[j] = u.map(|u| linalg::congruence(&orb.rotations_to[j][0], &u));
         }
         orbit_reports.push(OrbitAdp {
             representative: rep,
@@ -302,97 +296,121 @@ fn finish(
     })
 }
 
-/// S − m mᵀ.
-fn covariance(second: &Mat3, mean: &Vec3) -> Mat3 {
-    let mut c = *second;
-    for i in 0..3 {
-        for j in 0..3 {
-            c[i][j] -= mean[i] * mean[j];
-        }
-    }
-    c
+/// What is averaged over a site's atoms and then over its Wyckoff orbit: a tensor, or the
+/// first and second moments of the displacement from the ideal site.
+trait SiteAverage: Copy {
+    const ZERO: Self;
+    /// self += w · other.
+    fn add_scaled(&mut self, other: &Self, w: f64);
+    fn divided(&self, by: f64) -> Self;
+    /// In the frame of the orbit representative, for the operation R taking it onto this
+    /// atom: R⁻¹ (R orthogonal, so Rᵀ) applied to a vector, R⁻¹ U R⁻ᵀ to a tensor.
+    fn to_representative(&self, r: &Mat3) -> Self;
 }
 
-/// R U Rᵀ.
-fn rotate(r: &Mat3, u: &Mat3) -> Mat3 {
-    linalg::mat_mul(&linalg::mat_mul(r, u), &linalg::transpose(r))
+impl SiteAverage for Mat3 {
+    const ZERO: Mat3 = [[0.0; 3]; 3];
+    fn add_scaled(&mut self, other: &Mat3, w: f64) {
+        for i in 0..3 {
+            for j in 0..3 {
+                self[i][j] += w * other[i][j];
+            }
+        }
+    }
+    fn divided(&self, by: f64) -> Mat3 {
+        self.map(|r| r.map(|x| x / by))
+    }
+    fn to_representative(&self, r: &Mat3) -> Mat3 {
+        linalg::congruence(&linalg::transpose(r), self)
+    }
+}
+
+/// E[u] and E[u uᵀ] of the displacement u from the ideal site.
+#[derive(Clone, Copy)]
+struct Moments {
+    first: Vec3,
+    second: Mat3,
+}
+
+impl Moments {
+    /// E[u uᵀ] − E[u] E[u]ᵀ.
+    fn covariance(&self) -> Mat3 {
+        let mut c = self.second;
+        for i in 0..3 {
+            for j in 0..3 {
+                c[i][j] -= self.first[i] * self.first[j];
+            }
+        }
+        c
+    }
+}
+
+impl SiteAverage for Moments {
+    const ZERO: Moments = Moments {
+        first: [0.0; 3],
+        second: [[0.0; 3]; 3],
+    };
+    fn add_scaled(&mut self, other: &Moments, w: f64) {
+        self.first = linalg::add(&self.first, &linalg::scale(&other.first, w));
+        self.second.add_scaled(&other.second, w);
+    }
+    fn divided(&self, by: f64) -> Moments {
+        Moments {
+            first: self.first.map(|x| x / by),
+            second: self.second.divided(by),
+        }
+    }
+    fn to_representative(&self, r: &Mat3) -> Moments {
+        Moments {
+            first: linalg::mat_vec(&linalg::transpose(r), &self.first),
+            second: self.second.to_representative(r),
+        }
+    }
 }
 
 /// Mean of `value(a)` over the valid MD atoms of every reference site; None for a site with
 /// no valid atom.
-fn site_means(
+fn site_means<T: SiteAverage>(
     site: &[usize],
     valid: &[bool],
     n_ref: usize,
-    value: impl Fn(usize) -> Mat3,
-) -> Vec<Option<Mat3>> {
-    let mut sum = vec![[[0.0; 3]; 3]; n_ref];
+    value: impl Fn(usize) -> T,
+) -> Vec<Option<T>> {
+    let mut sum = vec![T::ZERO; n_ref];
     let mut count = vec![0usize; n_ref];
     for (a, &k) in site.iter().enumerate() {
         if !valid[a] {
             continue;
         }
-        let v = value(a);
-        for i in 0..3 {
-            for j in 0..3 {
-                sum[k][i][j] += v[i][j];
-            }
-        }
+        sum[k].add_scaled(&value(a), 1.0);
         count[k] += 1;
     }
     sum.into_iter()
         .zip(count)
-        .map(|(s, c)| (c > 0).then(|| s.map(|r| r.map(|x| x / c as f64))))
+        .map(|(s, c)| (c > 0).then(|| s.divided(c as f64)))
         .collect()
 }
 
 /// Orbit average in the representative's frame: for every member j and every operation g with
-/// g(rep) = j, R_g⁻¹ U_j R_g⁻ᵀ (R orthogonal, so Rᵀ U R), weighted by the member's atom count.
-fn orbit_average(
+/// g(rep) = j, the member's value brought back with R_g⁻¹, weighted by its atom count.
+fn orbit_average<T: SiteAverage>(
     members: &[usize],
     orb: &Orbits,
     counts: &[usize],
-    value: impl Fn(usize) -> Option<Mat3>,
-) -> Option<Mat3> {
-    let mut sum = [[0.0; 3]; 3];
+    value: impl Fn(usize) -> Option<T>,
+) -> Option<T> {
+    let mut sum = T::ZERO;
     let mut weight = 0.0;
     for &j in members {
         let Some(u) = value(j) else { continue };
         let ops = &orb.rotations_to[j];
         let w = counts[j] as f64 / ops.len() as f64;
         for r in ops {
-            let v = rotate(&linalg::transpose(r), &u);
-            for i in 0..3 {
-                for k in 0..3 {
-                    sum[i][k] += w * v[i][k];
-                }
-            }
+            sum.add_scaled(&u.to_representative(r), w);
         }
         weight += counts[j] as f64;
     }
-    (weight > 0.0).then(|| sum.map(|r| r.map(|x| x / weight)))
-}
-
-/// The orbit-averaged first moment (a vector rotates as R⁻¹ v).
-fn rotated_first(
-    members: &[usize],
-    orb: &Orbits,
-    counts: &[usize],
-    site_first: &[Option<Mat3>],
-) -> Option<Vec3> {
-    let mut sum = [0.0; 3];
-    let mut weight = 0.0;
-    for &j in members {
-        let Some(f) = site_first[j] else { continue };
-        let ops = &orb.rotations_to[j];
-        let w = counts[j] as f64 / ops.len() as f64;
-        for r in ops {
-            let v = linalg::mat_vec(&linalg::transpose(r), &f[0]);
-            sum = linalg::add(&sum, &linalg::scale(&v, w));
-        }
-        weight += counts[j] as f64;
-    }
-    (weight > 0.0).then(|| linalg::scale(&sum, 1.0 / weight))
+    (weight > 0.0).then(|| sum.divided(weight))
 }
 
 fn block_report(
@@ -408,19 +426,17 @@ fn block_report(
     let mut frames = Vec::new();
     let mut u_by_site = Vec::new();
     let mut u_all = Vec::new();
+    let valid_atoms: Vec<usize> = (0..acc.n_atoms()).filter(|&a| valid[a]).collect();
     for b in 0..nb {
         let range = bounds[b]..bounds[b + 1];
-        let mut nf = 0;
         let per_atom: Vec<Mat3> = (0..acc.n_atoms())
             .map(|a| {
                 let (s, f) = acc.block_sums(a, range.clone());
-                nf = f;
                 mean_and_covariance(&s, f).1
             })
             .collect();
-        frames.push(nf);
+        frames.push(acc.miniblock_frames[range].iter().sum());
         let sites = site_means(site, valid, n_ref, |a| per_atom[a]);
-        let valid_atoms: Vec<usize> = (0..acc.n_atoms()).filter(|&a| valid[a]).collect();
         let all = valid_atoms
             .iter()
             .map(|&a| u_iso(&per_atom[a]))

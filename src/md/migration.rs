@@ -57,21 +57,17 @@ fn segment_means(acc: &Accumulator) -> (Vec<Vec<Vec3>>, f64) {
     let nm = acc.miniblocks();
     let ns = nm.min(MAX_SEGMENTS);
     let bounds: Vec<usize> = (0..=ns).map(|i| i * nm / ns).collect();
-    let mut frames = 0.0;
     let means = (0..acc.n_atoms())
         .map(|a| {
             (0..ns)
                 .map(|s| {
                     let (sums, n) = acc.block_sums(a, bounds[s]..bounds[s + 1]);
-                    if a == 0 {
-                        frames += n as f64;
-                    }
                     [sums[0] / n as f64, sums[1] / n as f64, sums[2] / n as f64]
                 })
                 .collect()
         })
         .collect();
-    (means, frames / ns as f64)
+    (means, acc.n_frames as f64 / ns as f64)
 }
 
 /// Flags atoms whose segment-mean position moves more than `threshold` Å from where it began,

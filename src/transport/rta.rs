@@ -19,15 +19,7 @@ pub fn star_gv_by_gv(v: &Vec3, weight: usize, cartesian_rotations: &[Mat3]) -> [
     let mut t = [0.0; 6];
     for r in cartesian_rotations {
         let rv: Vec3 = std::array::from_fn(|i| (0..3).map(|j| r[i][j] * v[j]).sum());
-        let p = [
-            rv[0] * rv[0],
-            rv[1] * rv[1],
-            rv[2] * rv[2],
-            rv[1] * rv[2],
-            rv[0] * rv[2],
-            rv[0] * rv[1],
-        ];
-        for (a, b) in t.iter_mut().zip(p) {
+        for (a, b) in t.iter_mut().zip(crate::linalg::voigt_outer(&rv)) {
             *a += b;
         }
     }
