@@ -44,11 +44,12 @@ impl FrameParser for XdatcarParser {
         let (lattice, symbols) = self.header.clone().expect("read above");
         let n = symbols.len();
         let mut positions = Vec::with_capacity(n);
+        let mut buf = String::new();
         for k in 0..n {
-            let line = lines
-                .expect_with(|| format!("position {} of {n} of frame {index}", k + 1))?
-                .to_string();
-            let r: [f64; 3] = super::reals(lines, &line, "a position")?;
+            lines.expect_into(&mut buf, || {
+                format!("position {} of {n} of frame {index}", k + 1)
+            })?;
+            let r: [f64; 3] = super::reals(lines, &buf, "a position")?;
             positions.push(if cartesian {
                 r
             } else {
