@@ -12,6 +12,7 @@ pub mod adp;
 pub mod anharmonic;
 pub mod cli;
 pub mod config;
+pub mod converge;
 pub mod crystal;
 pub mod error;
 pub mod fc;

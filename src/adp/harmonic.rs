@@ -8,7 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::harmonic::dynmat::DynamicalMatrix;
-use crate::harmonic::phonons::{SolveOptions, progress_bar, solve_point};
+use crate::harmonic::phonons::{PhononPoint, SolveOptions, progress_bar, solve_point};
 use crate::harmonic::thermo::bose;
 use crate::linalg::{Mat3, Vec3};
 use crate::units::{AMU_KG, EV_J, HBAR_EV_S, KB_J};
@@ -49,6 +49,14 @@ impl HarmonicAdps {
     }
 }
 
+/// What the ADP sum asks of every q-point: frequencies and eigenvectors.
+pub fn adp_solve_options() -> SolveOptions {
+    SolveOptions {
+        eigenvectors: true,
+        ..Default::default()
+    }
+}
+
 /// ADPs from the phonons at `qpoints` (reduced), each with weight 1/N.
 pub fn harmonic_adps(
     dm: &DynamicalMatrix,
@@ -57,16 +65,30 @@ pub fn harmonic_adps(
     cutoff: f64,
     progress: bool,
 ) -> Result<HarmonicAdps> {
+    let rec = dm.primitive().reciprocal();
+    let opts = adp_solve_options();
+    let solve = |_: usize, q: &Vec3| solve_point(dm, q, &opts, &rec).map(std::sync::Arc::new);
+    harmonic_adps_from(dm, qpoints, temperatures, cutoff, progress, &solve)
+}
+
+/// Solves (or looks up) the phonons of the i-th q-point of a list, with `adp_solve_options`.
+pub type PointSource<'a> = dyn Fn(usize, &Vec3) -> Result<std::sync::Arc<PhononPoint>> + Sync + 'a;
+
+/// As `harmonic_adps` with the phonons of each q-point from `source` (a convergence series takes
+/// points shared with earlier meshes from its cache); the sums run in the same order.
+pub fn harmonic_adps_from(
+    dm: &DynamicalMatrix,
+    qpoints: &[Vec3],
+    temperatures: &[f64],
+    cutoff: f64,
+    progress: bool,
+    source: &PointSource,
+) -> Result<HarmonicAdps> {
     let prim = dm.primitive();
     let (na, nb, nt) = (prim.n_atoms(), dm.n_bands(), temperatures.len());
     if qpoints.is_empty() {
         return Err(Error::input("harmonic ADPs need at least one q-point"));
     }
-    let rec = prim.reciprocal();
-    let opts = SolveOptions {
-        eigenvectors: true,
-        ..Default::default()
-    };
     let (cq, cc) = (quantum_prefactor(), classical_prefactor());
     // Accumulators [T][atom][9] for the quantum and classical sums, plus (skipped, lowest).
     let size = nt * na * 9;
@@ -74,11 +96,12 @@ pub fn harmonic_adps(
     // Fixed chunks summed in order: the result does not depend on the thread count.
     let chunks: Vec<(Vec<f64>, Vec<f64>, usize, f64)> = qpoints
         .par_chunks(16)
-        .map(|chunk| -> Result<(Vec<f64>, Vec<f64>, usize, f64)> {
+        .enumerate()
+        .map(|(ic, chunk)| -> Result<(Vec<f64>, Vec<f64>, usize, f64)> {
             let (mut uq, mut uc) = (vec![0.0; size], vec![0.0; size]);
             let (mut skipped, mut lowest) = (0usize, f64::INFINITY);
-            for q in chunk {
-                let p = solve_point(dm, q, &opts, &rec)?;
+            for (i, q) in chunk.iter().enumerate() {
+                let p = source(16 * ic + i, q)?;
                 let e = p.eigenvectors.as_ref().expect("requested");
                 for (s, &f) in p.frequencies.iter().enumerate() {
                     if f <= cutoff {

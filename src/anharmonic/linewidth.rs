@@ -261,7 +261,26 @@ pub fn scattering_at(
     tets: &Tetrahedra,
     opts: &LinewidthOptions,
 ) -> ScatteringAtQ {
-    let (nb, nt) = (ph.nb, opts.temperatures.len());
+    scattering_for_deltas(g0, ph, fc3, rotations, tets, opts, &[opts.delta])
+        .pop()
+        .expect("one δ method in, one result out")
+}
+
+/// As `scattering_at` for several δ methods at once (`opts.delta` is not used): the triplets,
+/// the fc3 Fourier sums and |V|² — most of the cost — are computed once and shared, and each
+/// method's sums run in the same order as a run with that method alone, so every result is
+/// bit-for-bit what `scattering_at` gives for it (a smearing series costs little more than one
+/// run).
+pub fn scattering_for_deltas(
+    g0: usize,
+    ph: &MeshPhonons,
+    fc3: &Fc3Fourier,
+    rotations: &[[[i32; 3]; 3]],
+    tets: &Tetrahedra,
+    opts: &LinewidthOptions,
+    deltas: &[DeltaMethod],
+) -> Vec<ScatteringAtQ> {
+    let (nb, nt, nd) = (ph.nb, opts.temperatures.len(), deltas.len());
     let triplets = triplets_at_q(&ph.mesh, g0, rotations);
     let kernel = TripletKernel {
         g0,
@@ -270,42 +289,56 @@ pub fn scattering_at(
         fc3_q: fc3.at_q(&ph.qpoints[g0]),
         tets,
         opts,
+        deltas,
     };
-    let chunks: Vec<(Vec<f64>, Vec<TripletColumns>)> = triplets
+    let width = CHANNELS * nt * nb;
+    // Per chunk: the accumulators of every δ method one after the other, and per method the
+    // collision columns of each triplet.
+    type ChunkSums = (Vec<f64>, Vec<Vec<TripletColumns>>);
+    let chunks: Vec<ChunkSums> = triplets
         .list
         .par_chunks(CHUNK)
         .map_init(
             || Scratch::new(nb),
             |scratch, chunk| {
-                let mut acc = vec![0.0; CHANNELS * nt * nb];
-                let mut cols = Vec::new();
+                let mut acc = vec![0.0; nd * width];
+                let mut cols = vec![Vec::new(); nd];
                 for &(g1, g2, w) in chunk {
                     let class = if ph.bz.is_normal(g0, g1, g2) {
                         NORMAL
                     } else {
                         UMKLAPP
                     };
-                    cols.extend(kernel.add_contribution(scratch, (g1, g2, w), class, &mut acc));
+                    let c = kernel.add_contribution(scratch, (g1, g2, w), class, &mut acc);
+                    for (all, one) in cols.iter_mut().zip(c) {
+                        all.extend(one);
+                    }
                 }
                 (acc, cols)
             },
         )
         .collect();
-    let mut acc = vec![0.0; CHANNELS * nt * nb];
-    let mut all_cols = Vec::new();
+    let mut acc = vec![0.0; nd * width];
+    let mut all_cols = vec![Vec::new(); nd];
     for (a, c) in chunks {
         for (x, y) in acc.iter_mut().zip(&a) {
             *x += y;
         }
-        all_cols.extend(c);
+        for (all, one) in all_cols.iter_mut().zip(c) {
+            all.extend(one);
+        }
     }
-    let parts = GammaParts::from_channels(&acc, nt, nb);
-    let columns = opts.collisions.then_some((triplets, all_cols));
-    ScatteringAtQ {
-        gamma: parts.total(),
-        parts,
-        columns,
-    }
+    acc.chunks(width)
+        .zip(all_cols)
+        .map(|(a, cols)| {
+            let parts = GammaParts::from_channels(a, nt, nb);
+            ScatteringAtQ {
+                gamma: parts.total(),
+                parts,
+                columns: opts.collisions.then(|| (triplets.clone(), cols)),
+            }
+        })
+        .collect()
 }
 
 /// Per-thread work arrays of the interaction strength.
@@ -335,19 +368,22 @@ struct TripletKernel<'a> {
     fc3_q: super::interaction::Fc3AtQ,
     tets: &'a Tetrahedra,
     opts: &'a LinewidthOptions,
+    /// The δ methods evaluated side by side; `acc` holds one block of channels per method.
+    deltas: &'a [DeltaMethod],
 }
 
 impl TripletKernel<'_> {
     /// Adds the contribution of triplet (q, q'=g1, q''=g2) of orbit weight `w` to `acc`
-    /// ([channel][T][s]): decay and coalescence parts, their sum to `class` (NORMAL or UMKLAPP),
-    /// and the weighted phase space; returns its collision-matrix columns when asked for.
+    /// ([δ method][channel][T][s]): decay and coalescence parts, their sum to `class` (NORMAL or
+    /// UMKLAPP), and the weighted phase space; returns, per δ method, its collision-matrix
+    /// columns when asked for.
     fn add_contribution(
         &self,
         scratch: &mut Scratch,
         (g1, g2, w): (usize, usize, usize),
         class: usize,
         acc: &mut [f64],
-    ) -> Option<TripletColumns> {
+    ) -> Vec<Option<TripletColumns>> {
         let (ph, opts, g0) = (self.ph, self.opts, self.g0);
         let (nb, nt) = (ph.nb, opts.temperatures.len());
         let mesh = &ph.mesh;
@@ -355,11 +391,18 @@ impl TripletKernel<'_> {
         let cut = opts.cutoff_frequency;
         let f0 = ph.freqs(g0);
         let m = nt * nb;
+        let width = CHANNELS * m;
         let orbit = w as f64 / n;
-        let mut cols = opts.collisions.then(|| TripletColumns {
-            first: vec![0.0; nt * nb * nb],
-            second: vec![0.0; nt * nb * nb],
-        });
+        let mut cols: Vec<Option<TripletColumns>> = self
+            .deltas
+            .iter()
+            .map(|_| {
+                opts.collisions.then(|| TripletColumns {
+                    first: vec![0.0; nt * nb * nb],
+                    second: vec![0.0; nt * nb * nb],
+                })
+            })
+            .collect();
         let Scratch {
             rec,
             work,
@@ -393,7 +436,9 @@ impl TripletKernel<'_> {
         };
         let (ish1, ish2) = (ish(f1), ish(f2));
         average_degenerate(v2, nb, [f0, f1, f2]);
-        let tetra = opts.delta == DeltaMethod::Tetrahedron;
+        let tetra = self.deltas.contains(&DeltaMethod::Tetrahedron);
+        // Only the tetrahedron method may skip a band pair whose δ ranges miss every f of q.
+        let only_tetra = self.deltas.iter().all(|d| *d == DeltaMethod::Tetrahedron);
         // Band frequencies at the tetrahedron vertices around q' (and opposite around q''),
         // gathered once per triplet.
         let (xv, yv): (Vec<TetValues>, Vec<TetValues>) = if tetra {
@@ -444,7 +489,7 @@ impl TripletKernel<'_> {
                     for (fi, (lo, hi)) in ranges.into_iter().enumerate() {
                         need[fi] = f0.iter().any(|&w| w > cut && w >= lo && w < hi);
                     }
-                    if need == [false; 3] {
+                    if only_tetra && need == [false; 3] {
                         continue;
                     }
                     let (xj, yk) = (&xv[j], &yv[k]);
@@ -456,77 +501,83 @@ impl TripletKernel<'_> {
                         }
                     }
                 }
-                // Adaptive σ for the decay (v' − v'') and the absorption (v' + v'') terms.
-                let adaptive = match opts.delta {
-                    DeltaMethod::Adaptive(scale) => {
-                        let (v1, v2) = (ph.velocities[g1 * nb + j], ph.velocities[g2 * nb + k]);
-                        let dm: Vec3 = std::array::from_fn(|c| v1[c] - v2[c]);
-                        let dp: Vec3 = std::array::from_fn(|c| v1[c] + v2[c]);
-                        Some((
-                            adaptive_sigma(&dm, &ph.reciprocal_2pi, mesh.n, scale),
-                            adaptive_sigma(&dp, &ph.reciprocal_2pi, mesh.n, scale),
-                        ))
+                for (di, delta) in self.deltas.iter().enumerate() {
+                    if *delta == DeltaMethod::Tetrahedron && need == [false; 3] {
+                        continue;
                     }
-                    _ => None,
-                };
-                // δ weights for f = f'+f'', f = −f'+f'', f = f'−f'' at band s0 of q.
-                let weights = |s0: usize| -> [f64; 3] {
-                    match opts.delta {
-                        DeltaMethod::Gaussian(sigma) => {
-                            let g = |x: f64| {
-                                (-(x * x) / (2.0 * sigma * sigma)).exp()
-                                    / (sigma * (2.0 * std::f64::consts::PI).sqrt())
-                            };
-                            [
-                                g(f0[s0] - f1[j] - f2[k]),
-                                g(f0[s0] + f1[j] - f2[k]),
-                                g(f0[s0] - f1[j] + f2[k]),
-                            ]
+                    // Adaptive σ for the decay (v' − v'') and the absorption (v' + v'') terms.
+                    let adaptive = match delta {
+                        DeltaMethod::Adaptive(scale) => {
+                            let (v1, v2) = (ph.velocities[g1 * nb + j], ph.velocities[g2 * nb + k]);
+                            let dm: Vec3 = std::array::from_fn(|c| v1[c] - v2[c]);
+                            let dp: Vec3 = std::array::from_fn(|c| v1[c] + v2[c]);
+                            Some((
+                                adaptive_sigma(&dm, &ph.reciprocal_2pi, mesh.n, *scale),
+                                adaptive_sigma(&dp, &ph.reciprocal_2pi, mesh.n, *scale),
+                            ))
                         }
-                        DeltaMethod::Tetrahedron => std::array::from_fn(|fi| {
-                            if need[fi] {
-                                sorted[fi].weight(f0[s0])
-                            } else {
-                                0.0
+                        _ => None,
+                    };
+                    // δ weights for f = f'+f'', f = −f'+f'', f = f'−f'' at band s0 of q.
+                    let weights = |s0: usize| -> [f64; 3] {
+                        match delta {
+                            DeltaMethod::Gaussian(sigma) => {
+                                let g = |x: f64| {
+                                    (-(x * x) / (2.0 * sigma * sigma)).exp()
+                                        / (sigma * (2.0 * std::f64::consts::PI).sqrt())
+                                };
+                                [
+                                    g(f0[s0] - f1[j] - f2[k]),
+                                    g(f0[s0] + f1[j] - f2[k]),
+                                    g(f0[s0] - f1[j] + f2[k]),
+                                ]
                             }
-                        }),
-                        DeltaMethod::Adaptive(_) => {
-                            let (sm, sp) = adaptive.expect("adaptive sigmas");
-                            [
-                                fourphonon_delta(f0[s0] - f1[j] - f2[k], sm),
-                                fourphonon_delta(f0[s0] + f1[j] - f2[k], sp),
-                                fourphonon_delta(f0[s0] - f1[j] + f2[k], sp),
-                            ]
+                            DeltaMethod::Tetrahedron => std::array::from_fn(|fi| {
+                                if need[fi] {
+                                    sorted[fi].weight(f0[s0])
+                                } else {
+                                    0.0
+                                }
+                            }),
+                            DeltaMethod::Adaptive(_) => {
+                                let (sm, sp) = adaptive.expect("adaptive sigmas");
+                                [
+                                    fourphonon_delta(f0[s0] - f1[j] - f2[k], sm),
+                                    fourphonon_delta(f0[s0] + f1[j] - f2[k], sp),
+                                    fourphonon_delta(f0[s0] - f1[j] + f2[k], sp),
+                                ]
+                            }
                         }
-                    }
-                };
-                for s0 in 0..nb {
-                    if f0[s0] <= cut {
-                        continue;
-                    }
-                    let g = weights(s0);
-                    if g == [0.0; 3] {
-                        continue;
-                    }
-                    let amp = orbit * THREE_PHONON_GAMMA * v2[(s0 * nb + j) * nb + k]
-                        / (f0[s0] * f1[j] * f2[k]);
-                    for it in 0..nt {
-                        let (n1, n2) = (occ1[it * nb + j], occ2[it * nb + k]);
-                        let decay = (n1 + n2 + 1.0) * g[0];
-                        let coalescence = (n1 - n2) * (g[1] - g[2]);
-                        let i = it * nb + s0;
-                        acc[DECAY * m + i] += amp * decay;
-                        acc[COALESCENCE * m + i] += amp * coalescence;
-                        acc[class * m + i] += amp * (decay + coalescence);
-                        acc[PS_DECAY * m + i] += orbit * decay;
-                        acc[PS_COALESCENCE * m + i] += orbit * coalescence;
-                    }
-                    if let Some(c) = cols.as_mut() {
-                        // The same K without the orbit weight: each column is one q'.
-                        let k_all = amp / w as f64 * (g[0] + g[1] + g[2]);
+                    };
+                    let acc = &mut acc[di * width..(di + 1) * width];
+                    for s0 in 0..nb {
+                        if f0[s0] <= cut {
+                            continue;
+                        }
+                        let g = weights(s0);
+                        if g == [0.0; 3] {
+                            continue;
+                        }
+                        let amp = orbit * THREE_PHONON_GAMMA * v2[(s0 * nb + j) * nb + k]
+                            / (f0[s0] * f1[j] * f2[k]);
                         for it in 0..nt {
-                            c.first[(it * nb + s0) * nb + j] += k_all * ish2[it * nb + k];
-                            c.second[(it * nb + s0) * nb + k] += k_all * ish1[it * nb + j];
+                            let (n1, n2) = (occ1[it * nb + j], occ2[it * nb + k]);
+                            let decay = (n1 + n2 + 1.0) * g[0];
+                            let coalescence = (n1 - n2) * (g[1] - g[2]);
+                            let i = it * nb + s0;
+                            acc[DECAY * m + i] += amp * decay;
+                            acc[COALESCENCE * m + i] += amp * coalescence;
+                            acc[class * m + i] += amp * (decay + coalescence);
+                            acc[PS_DECAY * m + i] += orbit * decay;
+                            acc[PS_COALESCENCE * m + i] += orbit * coalescence;
+                        }
+                        if let Some(c) = cols[di].as_mut() {
+                            // The same K without the orbit weight: each column is one q'.
+                            let k_all = amp / w as f64 * (g[0] + g[1] + g[2]);
+                            for it in 0..nt {
+                                c.first[(it * nb + s0) * nb + j] += k_all * ish2[it * nb + k];
+                                c.second[(it * nb + s0) * nb + k] += k_all * ish1[it * nb + j];
+                            }
                         }
                     }
                 }

@@ -30,33 +30,14 @@ pub struct KappaArgs {
     pub read_gamma: Option<PathBuf>,
     #[command(flatten)]
     pub fc3_layout: Fc3Layout,
+    #[command(flatten)]
+    pub transport: TransportArgs,
     /// Temperatures "300 600" (K).
     #[arg(long, default_value = "300")]
     pub temperatures: String,
-    /// Add the Wigner coherence term κ_C (and κ_P from the velocity operator).
-    #[arg(long)]
-    pub wigner: bool,
-    /// Isotope scattering with the natural isotopic composition of each element.
-    #[arg(long)]
-    pub isotope: bool,
-    /// Isotope scattering with these mass variances g instead, e.g. "Si=2.01e-4" (implies --isotope).
-    #[arg(long)]
-    pub mass_variances: Option<String>,
-    /// Boundary scattering with this mean free path in µm (phono3py's --bmfp): Γ_b = |v|/(4πL).
-    #[arg(long, alias = "bmfp")]
-    pub boundary_mfp: Option<f64>,
     /// Also write Γ per irreducible q as phono3py's kappa-m{mesh}-g{grid point}.hdf5 files.
     #[arg(long)]
     pub write_gamma: bool,
-    /// Also solve the linearized BTE directly (full collision matrix, phono3py's --lbte) for κ_P.
-    #[arg(long)]
-    pub lbte: bool,
-    /// Gaussian smearing σ (THz) instead of the tetrahedron method.
-    #[arg(long)]
-    pub smearing: Option<f64>,
-    /// ShengBTE/FourPhonon adaptive smearing with this scalebroad (e.g. 1.0).
-    #[arg(long, conflicts_with = "smearing")]
-    pub adaptive_smearing: Option<f64>,
     /// Modes at or below this frequency (THz) are left out.
     #[arg(long, default_value_t = 0.01)]
     pub cutoff_frequency: f64,
@@ -80,41 +61,123 @@ pub struct KappaArgs {
     pub out: PathBuf,
 }
 
-/// Mass variance per primitive atom: user values per species, else the natural composition.
-fn mass_variances(a: &KappaArgs, prim: &crate::crystal::Cell) -> Result<Option<Vec<f64>>> {
-    if !a.isotope && a.mass_variances.is_none() {
-        return Ok(None);
-    }
-    let mut given = std::collections::BTreeMap::new();
-    for item in a.mass_variances.as_deref().unwrap_or("").split_whitespace() {
-        let (k, v) = item.split_once('=').ok_or_else(|| {
-            Error::input(format!(
-                "--mass-variances: expected SYMBOL=VALUE, found '{item}'"
-            ))
-        })?;
-        let v: f64 = v
-            .parse()
-            .ok()
-            .filter(|x: &f64| *x >= 0.0 && x.is_finite())
-            .ok_or_else(|| {
+/// How phonons scatter and what κ includes: flags shared by `kappa` and `converge`.
+#[derive(Args, Debug, Clone)]
+pub struct TransportArgs {
+    /// Add the Wigner coherence term κ_C (and κ_P from the velocity operator).
+    #[arg(long)]
+    pub wigner: bool,
+    /// Isotope scattering with the natural isotopic composition of each element.
+    #[arg(long)]
+    pub isotope: bool,
+    /// Isotope scattering with these mass variances g instead, e.g. "Si=2.01e-4" (implies --isotope).
+    #[arg(long)]
+    pub mass_variances: Option<String>,
+    /// Boundary scattering with this mean free path in µm (phono3py's --bmfp): Γ_b = |v|/(4πL).
+    #[arg(long, alias = "bmfp")]
+    pub boundary_mfp: Option<f64>,
+    /// Also solve the linearized BTE directly (full collision matrix, phono3py's --lbte) for κ_P.
+    #[arg(long)]
+    pub lbte: bool,
+    /// Gaussian smearing σ (THz) instead of the tetrahedron method.
+    #[arg(long)]
+    pub smearing: Option<f64>,
+    /// ShengBTE/FourPhonon adaptive smearing with this scalebroad (e.g. 1.0).
+    #[arg(long, conflicts_with = "smearing")]
+    pub adaptive_smearing: Option<f64>,
+}
+
+impl TransportArgs {
+    /// Mass variance per primitive atom: user values per species, else the natural composition.
+    pub fn mass_variances(&self, prim: &crate::crystal::Cell) -> Result<Option<Vec<f64>>> {
+        if !self.isotope && self.mass_variances.is_none() {
+            return Ok(None);
+        }
+        let mut given = std::collections::BTreeMap::new();
+        for item in self
+            .mass_variances
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+        {
+            let (k, v) = item.split_once('=').ok_or_else(|| {
                 Error::input(format!(
-                    "--mass-variances: '{v}' is not a non-negative number"
+                    "--mass-variances: expected SYMBOL=VALUE, found '{item}'"
                 ))
             })?;
-        given.insert(k.to_string(), v);
+            let v: f64 = v
+                .parse()
+                .ok()
+                .filter(|x: &f64| *x >= 0.0 && x.is_finite())
+                .ok_or_else(|| {
+                    Error::input(format!(
+                        "--mass-variances: '{v}' is not a non-negative number"
+                    ))
+                })?;
+            given.insert(k.to_string(), v);
+        }
+        prim.symbols
+            .iter()
+            .map(|s| match given.get(s) {
+                Some(v) => Ok(*v),
+                None => crate::crystal::isotopes::mass_variance(s).ok_or_else(|| {
+                    Error::input(format!(
+                        "no natural isotopic composition for {s} (no stable isotope); give --mass-variances \"{s}=...\""
+                    ))
+                }),
+            })
+            .collect::<Result<Vec<f64>>>()
+            .map(Some)
     }
-    prim.symbols
-        .iter()
-        .map(|s| match given.get(s) {
-            Some(v) => Ok(*v),
-            None => crate::crystal::isotopes::mass_variance(s).ok_or_else(|| {
-                Error::input(format!(
-                    "no natural isotopic composition for {s} (no stable isotope); give --mass-variances \"{s}=...\""
-                ))
-            }),
+
+    /// The δ method: tetrahedron unless --smearing or --adaptive-smearing.
+    pub fn delta(&self) -> Result<DeltaMethod> {
+        match (self.smearing, self.adaptive_smearing) {
+            (_, Some(s)) if s > 0.0 && s.is_finite() => Ok(DeltaMethod::Adaptive(s)),
+            (_, Some(s)) => Err(Error::input(format!(
+                "--adaptive-smearing: scalebroad must be positive, found {s}"
+            ))),
+            (None, None) => Ok(DeltaMethod::Tetrahedron),
+            (Some(s), None) if s > 0.0 && s.is_finite() => Ok(DeltaMethod::Gaussian(s)),
+            (Some(s), None) => Err(Error::input(format!(
+                "--smearing: σ must be a positive number of THz, found {s}"
+            ))),
+        }
+    }
+
+    /// The --boundary-mfp length, checked.
+    pub fn boundary_mfp(&self) -> Result<Option<f64>> {
+        match self.boundary_mfp {
+            Some(l) if !(l > 0.0 && l.is_finite()) => Err(Error::input(format!(
+                "--boundary-mfp: expected a positive length in µm, found {l}"
+            ))),
+            l => Ok(l),
+        }
+    }
+
+    /// κ options on `mesh` at `temperatures` with these flags (no checkpoint, no q-range).
+    pub fn kappa_options(
+        &self,
+        prim: &crate::crystal::Cell,
+        mesh: [usize; 3],
+        temperatures: Vec<f64>,
+        cutoff_frequency: f64,
+        progress: bool,
+    ) -> Result<KappaOptions> {
+        Ok(KappaOptions {
+            mesh,
+            temperatures,
+            delta: self.delta()?,
+            cutoff_frequency,
+            wigner: self.wigner,
+            progress,
+            checkpoint: None,
+            q_range: None,
+            isotope: self.mass_variances(prim)?,
+            boundary_mfp: self.boundary_mfp()?,
+            lbte: self.lbte,
         })
-        .collect::<Result<Vec<f64>>>()
-        .map(Some)
+    }
 }
 
 /// How to read an fc3 file's atoms and supercell: flags shared by `kappa` and `info`.
@@ -183,8 +246,8 @@ fn run_key(
     // Absolute paths: the same files reached from another working directory are the same run.
     let abs = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     json!({
-        "mesh": mesh, "temperatures": temperatures, "smearing": a.smearing,
-        "cutoff_frequency": a.cutoff_frequency, "nac": !a.no_nac, "adaptive": a.adaptive_smearing,
+        "mesh": mesh, "temperatures": temperatures, "smearing": a.transport.smearing,
+        "cutoff_frequency": a.cutoff_frequency, "nac": !a.no_nac, "adaptive": a.transport.adaptive_smearing,
         "cell": abs(&deck.cell), "fc2": abs(&deck.fc2), "fc2_bytes": size(&deck.fc2),
         "fc3": a.fc3.as_deref().map(abs), "fc3_bytes": a.fc3.as_deref().map(size), "masses": deck.masses,
     })
@@ -197,47 +260,20 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
         .mesh
         .ok_or_else(|| Error::input("latdyn kappa needs --mesh \"n1 n2 n3\""))?;
     let temperatures = parse_temperatures(&a.temperatures)?;
-    let delta = match (a.smearing, a.adaptive_smearing) {
-        (_, Some(s)) if s > 0.0 && s.is_finite() => DeltaMethod::Adaptive(s),
-        (_, Some(s)) => {
-            return Err(Error::input(format!(
-                "--adaptive-smearing: scalebroad must be positive, found {s}"
-            )));
-        }
-        (s, None) => match s {
-            None => DeltaMethod::Tetrahedron,
-            Some(s) if s > 0.0 && s.is_finite() => DeltaMethod::Gaussian(s),
-            Some(s) => {
-                return Err(Error::input(format!(
-                    "--smearing: σ must be a positive number of THz, found {s}"
-                )));
-            }
-        },
-    };
+    let delta = a.transport.delta()?;
     let input = crate::workflow::load(&deck)?;
     let dm = input.dynamical_matrix(!a.no_nac)?;
     std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
-    let isotope = mass_variances(a, input.primitive())?;
-    let opts = KappaOptions {
+    let mut opts = a.transport.kappa_options(
+        input.primitive(),
         mesh,
-        temperatures: temperatures.clone(),
-        delta,
-        cutoff_frequency: a.cutoff_frequency,
-        wigner: a.wigner,
+        temperatures.clone(),
+        a.cutoff_frequency,
         progress,
-        checkpoint: Some((a.out.clone(), run_key(a, &deck, mesh, &temperatures))),
-        q_range: a.q_range.as_deref().map(parse_range).transpose()?,
-        isotope: isotope.clone(),
-        boundary_mfp: match a.boundary_mfp {
-            Some(l) if !(l > 0.0 && l.is_finite()) => {
-                return Err(Error::input(format!(
-                    "--boundary-mfp: expected a positive length in µm, found {l}"
-                )));
-            }
-            l => l,
-        },
-        lbte: a.lbte,
-    };
+    )?;
+    opts.checkpoint = Some((a.out.clone(), run_key(a, &deck, mesh, &temperatures)));
+    opts.q_range = a.q_range.as_deref().map(parse_range).transpose()?;
+    let isotope = opts.isotope.clone();
     let (res, fc3_info) = match (&a.read_gamma, &a.fc3) {
         (Some(g), _) => (
             kappa_from_gamma_file(&dm, g, &opts)?,
@@ -287,7 +323,7 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             "kappa_p": kappa_p, "kappa_c": kappa_c, "kappa_total": kappa_total,
             "kappa_rta": res.kappa,
             "kappa_p_lbte": res.lbte.as_ref().map(|l| &l.kappa),
-            "wigner": a.wigner, "lbte": a.lbte, "boundary_mfp_um": a.boundary_mfp,
+            "wigner": a.transport.wigner, "lbte": a.transport.lbte, "boundary_mfp_um": a.transport.boundary_mfp,
             "mesh": mesh, "n_irreducible_q": res.qpoints.len(),
             "qpoints": res.qpoints, "weights": res.weights, "frequencies": res.frequencies,
             "gamma": res.gamma,

@@ -2,6 +2,7 @@
 
 mod adp;
 mod adp_compare;
+mod converge;
 mod convert;
 mod convert_fc3;
 mod info;
@@ -50,6 +51,9 @@ pub enum Command {
     Kappa(kappa::KappaArgs),
     /// Harmonic atomic displacement parameters (quantum and classical), CIF with Uij.
     Adp(adp::AdpArgs),
+    /// q-mesh convergence series of κ, ADPs, DOS or thermodynamics, extrapolated to the
+    /// infinite mesh, with a verdict.
+    Converge(converge::ConvergeArgs),
     /// Analyses of MD trajectories: `latdyn md adp` (ADPs by atom and by site, migration guard).
     Md(md::MdArgs),
 }
@@ -304,6 +308,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Kappa(a) => kappa::run(&a, progress)?,
         Command::Adp(a) => adp::run(&a, progress)?,
         Command::Md(a) => md::run(&a, progress)?,
+        Command::Converge(a) => converge::run(&a, progress)?,
     }
     Ok(())
 }

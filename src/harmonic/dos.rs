@@ -318,22 +318,26 @@ pub struct DosResult {
 }
 
 /// `points` must be every grid point of `mesh` in index order, solved with eigenvectors.
-pub fn mesh_dos(
-    solved: &[super::phonons::PhononPoint],
+pub fn mesh_dos<P: std::borrow::Borrow<super::phonons::PhononPoint>>(
+    solved: &[P],
     mesh: &Mesh,
     reciprocal: &Mat3,
     frequency_points: &[f64],
     method: DosMethod,
 ) -> DosResult {
-    let nb = solved.first().map(|p| p.frequencies.len()).unwrap_or(0);
+    let nb = solved
+        .first()
+        .map(|p| p.borrow().frequencies.len())
+        .unwrap_or(0);
     let n_atoms = nb / 3;
     let freqs: Vec<f64> = solved
         .iter()
-        .flat_map(|p| p.frequencies.iter().copied())
+        .flat_map(|p| p.borrow().frequencies.iter().copied())
         .collect();
     let mut weights = Vec::with_capacity(freqs.len() * nb);
     for p in solved {
         let e = p
+            .borrow()
             .eigenvectors
             .as_ref()
             .expect("mesh DOS needs eigenvectors");

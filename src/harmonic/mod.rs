@@ -9,6 +9,7 @@ pub mod eigen;
 pub mod heat_capacity_fit;
 pub mod mesh;
 pub mod nac;
+pub mod phonon_cache;
 pub mod phonons;
 pub mod thermo;
 pub mod velocity;

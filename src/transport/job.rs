@@ -4,7 +4,7 @@
 use super::{lbte, rta, wigner};
 use crate::anharmonic::interaction::Fc3Fourier;
 use crate::anharmonic::linewidth::{
-    DeltaMethod, GammaParts, LinewidthOptions, MeshPhonons, scattering_at,
+    DeltaMethod, GammaParts, LinewidthOptions, MeshPhonons, scattering_for_deltas,
 };
 use crate::crystal::symmetry::Symmetry;
 use crate::error::{Error, Result};
@@ -14,6 +14,7 @@ use crate::harmonic::dos::tetrahedra;
 use crate::harmonic::dynmat::DynamicalMatrix;
 use crate::harmonic::eigen::degenerate_sets;
 use crate::harmonic::mesh::{IrreducibleMesh, Mesh};
+use crate::harmonic::phonon_cache::PhononCache;
 use crate::harmonic::phonons::{SolveOptions, progress_bar, solve_point, solve_points};
 use crate::harmonic::thermo::mode_heat_capacity;
 use crate::harmonic::velocity::velocity_operator;
@@ -155,18 +156,36 @@ pub fn mesh_phonons(
     progress: bool,
     rotations: Option<&[[[i32; 3]; 3]]>,
 ) -> Result<MeshPhonons> {
+    mesh_phonons_cached(dm, mesh, progress, rotations, None)
+}
+
+/// A phonon cache shared by the meshes of a series, with the meshes still to come.
+pub type SeriesCache<'a> = (&'a PhononCache, &'a [[usize; 3]]);
+
+/// As `mesh_phonons`, taking the points an earlier mesh of a series solved from `cache` and
+/// keeping those the later meshes need (the results are the same bits either way).
+pub fn mesh_phonons_cached(
+    dm: &DynamicalMatrix,
+    mesh: &Mesh,
+    progress: bool,
+    rotations: Option<&[[[i32; 3]; 3]]>,
+    cache: Option<SeriesCache>,
+) -> Result<MeshPhonons> {
     let qpoints = mesh.all_qpoints();
-    let solved = solve_points(
-        dm,
-        &qpoints,
-        &SolveOptions {
-            eigenvectors: true,
-            group_velocities: rotations.is_some(),
-            rotations: rotations.map(|r| r.to_vec()).unwrap_or_default(),
-            progress,
-            ..Default::default()
-        },
-    )?;
+    let opts = SolveOptions {
+        eigenvectors: true,
+        group_velocities: rotations.is_some(),
+        rotations: rotations.map(|r| r.to_vec()).unwrap_or_default(),
+        progress,
+        ..Default::default()
+    };
+    let solved: Vec<std::sync::Arc<crate::harmonic::phonons::PhononPoint>> = match cache {
+        Some((c, later)) => c.mesh_points(dm, mesh, &opts, later)?,
+        None => solve_points(dm, &qpoints, &opts)?
+            .into_iter()
+            .map(std::sync::Arc::new)
+            .collect(),
+    };
     let rec = dm.primitive().reciprocal();
     let nb = dm.n_bands();
     Ok(MeshPhonons {
@@ -179,8 +198,8 @@ pub fn mesh_phonons(
             .flat_map(|p| p.group_velocities.clone().unwrap_or_default())
             .collect(),
         eigenvectors: solved
-            .into_iter()
-            .flat_map(|p| p.eigenvectors.expect("requested"))
+            .iter()
+            .flat_map(|p| p.eigenvectors.clone().expect("requested"))
             .collect(),
         reciprocal_2pi: rec.map(|r| r.map(|x| std::f64::consts::TAU * x)),
         bz: BzGrid::new(mesh, &rec),
@@ -217,37 +236,68 @@ pub fn point_scattering(
     reciprocal: &crate::linalg::Mat3,
     maps: Option<&lbte::StarMaps>,
 ) -> PointScattering {
+    point_scattering_deltas(
+        g0,
+        ph,
+        fc3,
+        rotations,
+        opts,
+        reciprocal,
+        maps,
+        &[opts.delta],
+    )
+    .pop()
+    .expect("one δ method in, one result out")
+}
+
+/// As `point_scattering` for several δ methods sharing the interaction strengths
+/// (`linewidth::scattering_for_deltas`), one result per method.
+#[allow(clippy::too_many_arguments)]
+pub fn point_scattering_deltas(
+    g0: usize,
+    ph: &MeshPhonons,
+    fc3: &Fc3Fourier,
+    rotations: &[[[i32; 3]; 3]],
+    opts: &LinewidthOptions,
+    reciprocal: &crate::linalg::Mat3,
+    maps: Option<&lbte::StarMaps>,
+    deltas: &[DeltaMethod],
+) -> Vec<PointScattering> {
     let tets = tetrahedra(&ph.mesh, reciprocal);
     let opts = LinewidthOptions {
         collisions: maps.is_some(),
         ..opts.clone()
     };
-    let sc = scattering_at(g0, ph, fc3, rotations, &tets, &opts);
-    let (mut g, mut parts) = (sc.gamma, sc.parts);
-    for set in degenerate_sets(ph.freqs(g0), DEGENERACY_TOL_THZ) {
-        let tables = std::iter::once(&mut g).chain(parts.tables_mut());
-        for row in tables.flat_map(|t| t.iter_mut()) {
-            let avg = set.iter().map(|&s| row[s]).sum::<f64>() / set.len() as f64;
-            for &s in &set {
-                row[s] = avg;
+    scattering_for_deltas(g0, ph, fc3, rotations, &tets, &opts, deltas)
+        .into_iter()
+        .map(|sc| {
+            let (mut g, mut parts) = (sc.gamma, sc.parts);
+            for set in degenerate_sets(ph.freqs(g0), DEGENERACY_TOL_THZ) {
+                let tables = std::iter::once(&mut g).chain(parts.tables_mut());
+                for row in tables.flat_map(|t| t.iter_mut()) {
+                    let avg = set.iter().map(|&s| row[s]).sum::<f64>() / set.len() as f64;
+                    for &s in &set {
+                        row[s] = avg;
+                    }
+                }
             }
-        }
-    }
-    let rows = match (maps, sc.columns) {
-        (Some(m), Some((triplets, cols))) => Some(lbte::collision_rows(
-            &triplets,
-            &cols,
-            m,
-            ph.nb,
-            opts.temperatures.len(),
-        )),
-        _ => None,
-    };
-    PointScattering {
-        gamma: g,
-        parts,
-        rows,
-    }
+            let rows = match (maps, sc.columns) {
+                (Some(m), Some((triplets, cols))) => Some(lbte::collision_rows(
+                    &triplets,
+                    &cols,
+                    m,
+                    ph.nb,
+                    opts.temperatures.len(),
+                )),
+                _ => None,
+            };
+            PointScattering {
+                gamma: g,
+                parts,
+                rows,
+            }
+        })
+        .collect()
 }
 
 /// Runs to completion (no q-range); the common case for library users and tests.
@@ -283,6 +333,34 @@ pub fn run_kappa_with(
     km: &KappaMesh,
     opts: &KappaOptions,
 ) -> Result<KappaRun> {
+    let one = DeltaRun {
+        delta: opts.delta,
+        checkpoint: opts.checkpoint.clone(),
+    };
+    Ok(run_kappa_deltas(dm, fourier, km, opts, &[one], None)?
+        .pop()
+        .expect("one δ method in, one run out"))
+}
+
+/// One δ method of a multi-method run, with its own checkpoint folder and settings key.
+#[derive(Clone, Debug)]
+pub struct DeltaRun {
+    pub delta: DeltaMethod,
+    pub checkpoint: Option<(std::path::PathBuf, serde_json::Value)>,
+}
+
+/// The κ run of `opts` for each of several δ methods at once (`opts.delta` and
+/// `opts.checkpoint` are replaced by each `DeltaRun`'s): the phonons, triplets and interaction
+/// strengths are shared, and each result is the one a run with that method alone gives, to the
+/// bit. With `cache`, mesh points solved for an earlier mesh of a series are reused.
+pub fn run_kappa_deltas(
+    dm: &DynamicalMatrix,
+    fourier: &Fc3Fourier,
+    km: &KappaMesh,
+    opts: &KappaOptions,
+    runs: &[DeltaRun],
+    cache: Option<SeriesCache>,
+) -> Result<Vec<KappaRun>> {
     let prim = dm.primitive();
     let KappaMesh {
         rotations,
@@ -291,28 +369,38 @@ pub fn run_kappa_with(
         cart,
         ..
     } = km;
-    let ph = mesh_phonons(
+    let deltas: Vec<DeltaMethod> = runs.iter().map(|r| r.delta).collect();
+    let ph = mesh_phonons_cached(
         dm,
         mesh,
         opts.progress,
-        opts.delta.needs_velocities().then_some(&rotations[..]),
+        deltas
+            .iter()
+            .any(|d| d.needs_velocities())
+            .then_some(&rotations[..]),
+        cache,
     )?;
     let lw = LinewidthOptions {
         temperatures: opts.temperatures.clone(),
         cutoff_frequency: opts.cutoff_frequency,
-        delta: opts.delta,
+        delta: deltas[0],
         collisions: false,
     };
-    let system = opts.lbte.then(|| {
-        let freqs: Vec<&[f64]> = ir.ir_grid_points.iter().map(|&g| ph.freqs(g)).collect();
-        lbte::LbteSystem::new(
-            lbte::StarMaps::new(ir, rotations, cart),
-            &ir.weights,
-            &freqs,
-            opts.cutoff_frequency,
-            opts.temperatures.len(),
-        )
-    });
+    let nd = runs.len();
+    let systems: Vec<Option<lbte::LbteSystem>> = (0..nd)
+        .map(|_| {
+            opts.lbte.then(|| {
+                let freqs: Vec<&[f64]> = ir.ir_grid_points.iter().map(|&g| ph.freqs(g)).collect();
+                lbte::LbteSystem::new(
+                    lbte::StarMaps::new(ir, rotations, cart),
+                    &ir.weights,
+                    &freqs,
+                    opts.cutoff_frequency,
+                    opts.temperatures.len(),
+                )
+            })
+        })
+        .collect();
     let rec = prim.reciprocal();
     let n_ir = ir.ir_grid_points.len();
     let (start, end) = opts.q_range.unwrap_or((0, n_ir));
@@ -321,65 +409,93 @@ pub fn run_kappa_with(
             "--q-range {start}:{end}: the mesh has {n_ir} irreducible q-points (valid: 0 ≤ start < end ≤ {n_ir})"
         )));
     }
-    let checkpoint = opts
-        .checkpoint
-        .as_ref()
-        .map(|(dir, key)| super::checkpoint::Checkpoint::new(dir, key.clone()))
-        .transpose()?;
+    let checkpoints: Vec<Option<super::checkpoint::Checkpoint>> = runs
+        .iter()
+        .map(|r| {
+            r.checkpoint
+                .as_ref()
+                .map(|(dir, key)| super::checkpoint::Checkpoint::new(dir, key.clone()))
+                .transpose()
+        })
+        .collect::<Result<_>>()?;
     let (nt, nb) = (opts.temperatures.len(), dm.n_bands());
     let pb = progress_bar((end - start) as u64, "linewidths", opts.progress);
     // Irreducible points run concurrently (each also splits its triplets over threads): the
     // serial steps of one point overlap with the work of others. Each Γ is deterministic, and
     // collect() keeps the irreducible order.
     let row_len = 9 * nb * nb * n_ir;
-    let points: Vec<Option<PointScattering>> = ir
+    let points: Vec<Vec<Option<PointScattering>>> = ir
         .ir_grid_points
         .par_iter()
         .enumerate()
-        .map(|(iq, &g0)| -> Result<Option<PointScattering>> {
-            let stored = match &checkpoint {
-                Some(c) => c.load(iq, g0, nt, nb, opts.lbte.then_some(row_len))?,
-                None => None,
-            };
-            let mut p = match stored {
-                Some(p) => p,
-                None if iq < start || iq >= end => return Ok(None),
-                None => {
-                    let maps = system.as_ref().map(|s| s.maps());
-                    let p = point_scattering(g0, &ph, fourier, rotations, &lw, &rec, maps);
-                    if let Some(c) = &checkpoint {
+        .map(|(iq, &g0)| -> Result<Vec<Option<PointScattering>>> {
+            let mut stored: Vec<Option<PointScattering>> = checkpoints
+                .iter()
+                .map(|c| match c {
+                    Some(c) => c.load(iq, g0, nt, nb, opts.lbte.then_some(row_len)),
+                    None => Ok(None),
+                })
+                .collect::<Result<_>>()?;
+            let missing: Vec<usize> = (0..nd).filter(|&d| stored[d].is_none()).collect();
+            if !missing.is_empty() && iq >= start && iq < end {
+                let maps = systems[0].as_ref().map(|s| s.maps());
+                let todo: Vec<DeltaMethod> = missing.iter().map(|&d| deltas[d]).collect();
+                let computed =
+                    point_scattering_deltas(g0, &ph, fourier, rotations, &lw, &rec, maps, &todo);
+                for (&d, p) in missing.iter().zip(computed) {
+                    if let Some(c) = &checkpoints[d] {
                         c.save(iq, g0, &p)?;
                     }
-                    pb.inc(1);
-                    p
+                    stored[d] = Some(p);
                 }
-            };
-            // The rows go straight into the reduced system; only that is kept.
-            if let (Some(sys), Some(rows)) = (&system, p.rows.take()) {
-                sys.add_rows(iq, &rows);
+                pb.inc(1);
             }
-            Ok(Some(p))
+            // The rows go straight into the reduced system; only that is kept.
+            for (p, sys) in stored.iter_mut().zip(&systems) {
+                if let (Some(sys), Some(rows)) = (sys, p.as_mut().and_then(|p| p.rows.take())) {
+                    sys.add_rows(iq, &rows);
+                }
+            }
+            Ok(stored)
         })
         .collect::<Result<_>>()?;
     pb.finish_and_clear();
-    let done = points.iter().filter(|g| g.is_some()).count();
-    if done < n_ir {
-        return Ok(KappaRun::Partial { done, total: n_ir });
+    let mut per_delta: Vec<Vec<Option<PointScattering>>> =
+        (0..nd).map(|_| Vec::with_capacity(n_ir)).collect();
+    for point in points {
+        for (d, p) in point.into_iter().enumerate() {
+            per_delta[d].push(p);
+        }
     }
-    let (gamma_q, parts): (Vec<_>, Vec<_>) = points
+    per_delta
         .into_iter()
-        .map(|p| {
-            let p = p.expect("all present");
-            (p.gamma, p.parts)
+        .zip(systems)
+        .zip(&deltas)
+        .map(|((points, system), &delta)| {
+            let done = points.iter().filter(|g| g.is_some()).count();
+            if done < n_ir {
+                return Ok(KappaRun::Partial { done, total: n_ir });
+            }
+            let (gamma_q, parts): (Vec<_>, Vec<_>) = points
+                .into_iter()
+                .map(|p| {
+                    let p = p.expect("all present");
+                    (p.gamma, p.parts)
+                })
+                .unzip();
+            let opts = KappaOptions {
+                delta,
+                ..opts.clone()
+            };
+            let gamma_iso = opts
+                .isotope
+                .as_ref()
+                .map(|g| isotope_gammas(ir, &ph, g, &opts, &rec));
+            let mut res = assemble_with(dm, km, gamma_q, gamma_iso, system, &opts)?;
+            res.gamma_parts = Some(parts);
+            Ok(KappaRun::Complete(Box::new(res)))
         })
-        .unzip();
-    let gamma_iso = opts
-        .isotope
-        .as_ref()
-        .map(|g| isotope_gammas(ir, &ph, g, opts, &rec));
-    let mut res = assemble_with(dm, km, gamma_q, gamma_iso, system, opts)?;
-    res.gamma_parts = Some(parts);
-    Ok(KappaRun::Complete(Box::new(res)))
+        .collect()
 }
 
 /// The symmetry and irreducible points of a Γ-centred κ mesh, shared by the computing and the
