@@ -54,4 +54,33 @@ for r in c["scalars"]:
 print("  verdict:", c["verdict"]["message"])
 print("  phonon points reused / solved:", c["phonon_points"]["reused"], "/", c["phonon_points"]["solved"])
 EOF
+echo "== smearing series: tetrahedron + Gaussian σ = 0.05 0.1 0.2 THz on 11³, 14³, 16³ in one series vs 12 single runs"
+sm="11 11 11; 14 14 14; 16 16 16"
+./target/release/latdyn --quiet --threads "$T" converge "${common[@]}" --quantity kappa --meshes "$sm" \
+  --smearing-series "0.05 0.1 0.2" --no-plots --out "$work/smear" > /dev/null
+start=$(date +%s.%N)
+for n in 11 14 16; do
+  ./target/release/latdyn --quiet --threads "$T" kappa "${common[@]}" --mesh "$n $n $n" --no-plots --out "$work/s$n-t" > /dev/null
+  for s in 0.05 0.1 0.2; do
+    ./target/release/latdyn --quiet --threads "$T" kappa "${common[@]}" --mesh "$n $n $n" --smearing $s --no-plots --out "$work/s$n-$s" > /dev/null
+  done
+done
+end=$(date +%s.%N)
+python3 - "$work" "$start" "$end" <<'EOF2'
+import json, sys
+work, start, end = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+c = json.load(open(f"{work}/smear/converge.json"))
+worst = 0.0
+for m in c["meshes"]:
+    n = m["mesh"][0]
+    for d, tag in enumerate(["t", "0.05", "0.1", "0.2"]):
+        k = json.load(open(f"{work}/s{n}-{tag}/kappa.json"))
+        for key in ("kappa_p", "kappa_c", "kappa_total"):
+            for x, y in zip(m["detail"]["by_delta"][d][key][0], k[key][0]):
+                worst = max(worst, abs(x - y) / abs(y) if y else abs(x))
+print(f"  series {c['wall_time_s']:.2f} s, single runs {end - start:.2f} s: ratio {(end - start) / c['wall_time_s']:.2f}; largest relative difference {worst:.1e}")
+for s in c["smearing_series"]:
+    r = s["kappa_total_limits"][0]
+    print(f"  {json.dumps(s['delta'])}: κ_TOT xx 300 K per mesh {[round(v, 3) for v in r['values']]}")
+EOF2
 rm -rf "$work"
