@@ -14,17 +14,9 @@ use crate::error::{Error, Result};
 use crate::harmonic::dos::DosMethod;
 use crate::output::plots::{XyPlot, plot_xy};
 use crate::output::write_json;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum QuantityArg {
-    Kappa,
-    Adp,
-    Dos,
-    Thermal,
-}
 
 #[derive(Args, Debug)]
 pub struct ConvergeArgs {
@@ -32,7 +24,7 @@ pub struct ConvergeArgs {
     pub input: InputArgs,
     /// What to converge: kappa (needs --fc3), adp, dos or thermal.
     #[arg(long, value_enum)]
-    pub quantity: QuantityArg,
+    pub quantity: Quantity,
     /// The meshes, coarse to fine: "8 8 8; 12 12 12; 16 16 16".
     #[arg(long, conflicts_with = "auto", required_unless_present = "auto")]
     pub meshes: Option<String>,
@@ -143,12 +135,7 @@ pub fn run(a: &ConvergeArgs, progress: bool) -> Result<()> {
             f.display()
         )));
     }
-    let quantity = match a.quantity {
-        QuantityArg::Kappa => Quantity::Kappa,
-        QuantityArg::Adp => Quantity::Adp,
-        QuantityArg::Dos => Quantity::Dos,
-        QuantityArg::Thermal => Quantity::Thermal,
-    };
+    let quantity = a.quantity;
     if quantity == Quantity::Kappa && a.fc3.is_none() {
         return Err(Error::input("latdyn converge --quantity kappa needs --fc3"));
     }
@@ -203,6 +190,7 @@ pub fn run(a: &ConvergeArgs, progress: bool) -> Result<()> {
     };
     let ctx = SeriesContext {
         dm: &dm,
+        symmetry: crate::crystal::symmetry::Symmetry::new(&prim, 1e-5)?,
         quantity,
         temperatures: temperatures.clone(),
         cutoff_frequency: cutoff,
@@ -227,7 +215,7 @@ pub fn run(a: &ConvergeArgs, progress: bool) -> Result<()> {
     };
     eprintln!(
         "latdyn converge: {} of {}, {} meshes {}{}",
-        a.quantity_name(),
+        quantity.name(),
         prim.formula(),
         if a.auto { "up to" } else { "" },
         meshes
@@ -272,7 +260,7 @@ pub fn run(a: &ConvergeArgs, progress: bool) -> Result<()> {
     let verdict = write_outputs(a, &ctx, &steps, &outcome, tolerance, t0, !a.no_plots)?;
     println!(
         "latdyn converge: {} of {}, {} meshes in {:.1} s ({} phonon points reused from earlier meshes, {} solved)",
-        a.quantity_name(),
+        quantity.name(),
         prim.formula(),
         steps.len(),
         t0.elapsed().as_secs_f64(),
@@ -285,17 +273,6 @@ pub fn run(a: &ConvergeArgs, progress: bool) -> Result<()> {
     println!("  {}", verdict.message);
     println!("  wrote {}", a.out.join("converge.json").display());
     Ok(())
-}
-
-impl ConvergeArgs {
-    fn quantity_name(&self) -> &'static str {
-        match self.quantity {
-            QuantityArg::Kappa => "κ",
-            QuantityArg::Adp => "ADPs",
-            QuantityArg::Dos => "DOS",
-            QuantityArg::Thermal => "thermodynamics",
-        }
-    }
 }
 
 /// The κ settings of the series: the main δ method, then the smearing series.
@@ -383,7 +360,7 @@ fn budget_check(
     let points = (n[0] * n[1] * n[2]) as f64;
     let (memory, core_seconds) = match (ctx.quantity, fc3, &ctx.kappa) {
         (Quantity::Kappa, Some(fc3), Some(k)) => {
-            let km = crate::transport::job::kappa_mesh(ctx.dm.primitive(), *n)?;
+            let km = crate::transport::job::kappa_mesh_with(ctx.dm.primitive(), &ctx.symmetry, *n)?;
             let opts = crate::transport::job::KappaOptions {
                 mesh: *n,
                 ..k.options.clone()
@@ -526,28 +503,15 @@ fn smearing_series(
         .iter()
         .enumerate()
         .map(|(d, delta)| {
-            // The same scalars as the main series, read from each mesh's detail.
+            // The series of this δ method: each mesh with its scalars in place of the main ones.
             let as_steps: Vec<MeshStep> = steps
                 .iter()
-                .map(|s| {
-                    let by = &s.detail["by_delta"][d];
-                    let mut t = s.clone();
-                    for sc in t.scalars.iter_mut() {
-                        let mut words = sc.name.split(' ');
-                        let (label, comp) =
-                            (words.next().unwrap_or(""), words.next().unwrap_or(""));
-                        let it = ctx
-                            .temperatures
-                            .iter()
-                            .position(|t| sc.name.ends_with(&format!(" {t}K")))
-                            .unwrap_or(0);
-                        let c = ["xx", "yy", "zz", "yz", "xz", "xy"]
-                            .iter()
-                            .position(|x| *x == comp)
-                            .unwrap_or(0);
-                        sc.value = by[label][it][c].as_f64().unwrap_or(0.0);
-                    }
-                    t
+                .map(|s| MeshStep {
+                    scalars: match d {
+                        0 => s.scalars.clone(),
+                        d => s.smearing_scalars[d - 1].clone(),
+                    },
+                    ..s.clone()
                 })
                 .collect();
             let (reports, verdict) = analyse(&as_steps, tolerance, fit_last);

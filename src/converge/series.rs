@@ -14,17 +14,29 @@ use crate::harmonic::mesh::Mesh;
 use crate::harmonic::phonon_cache::PhononCache;
 use crate::harmonic::phonons::SolveOptions;
 use crate::harmonic::thermo::thermal_properties;
-use crate::transport::job::{DeltaRun, KappaOptions, KappaRun, kappa_mesh, run_kappa_deltas};
+use crate::transport::job::{DeltaRun, KappaOptions, KappaRun, kappa_mesh_with, run_kappa_deltas};
 use serde_json::json;
 
 /// What a series converges.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Quantity {
     Kappa,
     Adp,
     Dos,
     Thermal,
+}
+
+impl Quantity {
+    /// How the terminal names it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Quantity::Kappa => "κ",
+            Quantity::Adp => "ADPs",
+            Quantity::Dos => "DOS",
+            Quantity::Thermal => "thermodynamics",
+        }
+    }
 }
 
 /// One number of one mesh, with how its mesh error behaves and how it is judged.
@@ -49,6 +61,8 @@ pub struct MeshStep {
     pub n_irreducible: usize,
     pub seconds: f64,
     pub scalars: Vec<Scalar>,
+    /// κ series: the same scalars for each further δ method of the smearing series, in order.
+    pub smearing_scalars: Vec<Vec<Scalar>>,
     /// Quantity-specific detail for converge.json (κ tensors per δ method, ADP tensors, DOS…).
     pub detail: serde_json::Value,
     /// The total DOS on the series' common frequency grid (quantity dos only).
@@ -69,6 +83,8 @@ pub struct KappaSeries {
 /// Everything a step needs that does not change with the mesh.
 pub struct SeriesContext<'a> {
     pub dm: &'a DynamicalMatrix,
+    /// The primitive cell's space group, found once for every mesh.
+    pub symmetry: crate::crystal::symmetry::Symmetry,
     pub quantity: Quantity,
     pub temperatures: Vec<f64>,
     pub cutoff_frequency: f64,
@@ -109,7 +125,8 @@ impl SeriesContext<'_> {
         };
         step.seconds = t0.elapsed().as_secs_f64();
         if let Some(p) = self.exponent {
-            step.scalars.iter_mut().for_each(|s| s.exponent = p);
+            let all = step.smearing_scalars.iter_mut().flatten();
+            all.chain(&mut step.scalars).for_each(|s| s.exponent = p);
         }
         crate::output::finite(
             "convergence series values",
@@ -121,7 +138,7 @@ impl SeriesContext<'_> {
     fn kappa_step(&self, n: [usize; 3], later: &[[usize; 3]]) -> Result<MeshStep> {
         let series = self.kappa.as_ref().expect("κ settings for a κ series");
         let fourier = self.fc3.expect("fc3 for a κ series");
-        let km = kappa_mesh(self.dm.primitive(), n)?;
+        let km = kappa_mesh_with(self.dm.primitive(), &self.symmetry, n)?;
         let opts = KappaOptions {
             mesh: n,
             progress: self.progress,
@@ -149,7 +166,8 @@ impl SeriesContext<'_> {
             &runs,
             Some((&self.cache, later)),
         )?;
-        let mut scalars = Vec::new();
+        // Per δ method: its scalars and its tensors for converge.json.
+        let mut scalars: Vec<Vec<Scalar>> = Vec::new();
         let mut per_delta = Vec::new();
         for (d, run) in results.into_iter().enumerate() {
             let KappaRun::Complete(res) = run else {
@@ -157,25 +175,25 @@ impl SeriesContext<'_> {
             };
             let (p, c) = res.particle_and_coherence();
             let total = res.total();
-            if d == 0 {
-                for (it, t) in res.temperatures.iter().enumerate() {
-                    for (label, tensor, judged) in [
-                        ("kappa_total", &total, true),
-                        ("kappa_p", &p, false),
-                        ("kappa_c", &c, false),
-                    ] {
-                        for (k, comp) in VOIGT.iter().enumerate() {
-                            scalars.push(Scalar {
-                                name: format!("{label} {comp} {t}K"),
-                                value: tensor[it][k],
-                                exponent: Exponent::INVERSE_N,
-                                judged: judged && k < 3,
-                                scale_group: format!("{label} {comp} {t}K"),
-                            });
-                        }
+            let mut own = Vec::new();
+            for (it, t) in res.temperatures.iter().enumerate() {
+                for (label, tensor, judged) in [
+                    ("kappa_total", &total, true),
+                    ("kappa_p", &p, false),
+                    ("kappa_c", &c, false),
+                ] {
+                    for (k, comp) in VOIGT.iter().enumerate() {
+                        own.push(Scalar {
+                            name: format!("{label} {comp} {t}K"),
+                            value: tensor[it][k],
+                            exponent: Exponent::INVERSE_N,
+                            judged: judged && k < 3,
+                            scale_group: format!("{label} {comp} {t}K"),
+                        });
                     }
                 }
             }
+            scalars.push(own);
             per_delta.push(json!({
                 "delta": delta_json(series.deltas[d]),
                 "kappa_p": p, "kappa_c": c, "kappa_total": total, "kappa_rta": res.kappa,
@@ -185,7 +203,8 @@ impl SeriesContext<'_> {
             mesh: n,
             n_irreducible: km.ir.qpoints.len(),
             seconds: 0.0,
-            scalars,
+            scalars: scalars.remove(0),
+            smearing_scalars: scalars,
             detail: json!({"by_delta": per_delta}),
             dos: None,
         })
@@ -194,8 +213,7 @@ impl SeriesContext<'_> {
     fn adp_step(&self, n: [usize; 3], later: &[[usize; 3]]) -> Result<MeshStep> {
         let mesh = Mesh::gamma_centered(n);
         let opts = adp_solve_options();
-        let upcoming: Vec<[usize; 3]> = std::iter::once(n).chain(later.iter().copied()).collect();
-        self.cache.begin_mesh(&opts, &upcoming);
+        self.cache.begin_mesh(&opts, n, later);
         let source =
             |g: usize, _: &crate::linalg::Vec3| self.cache.point(self.dm, &mesh, g, &opts, later);
         let r = harmonic_adps_from(
@@ -242,6 +260,7 @@ impl SeriesContext<'_> {
             n_irreducible: r.n_qpoints,
             seconds: 0.0,
             scalars,
+            smearing_scalars: vec![],
             detail: json!({"u_cart": r.u_cart, "u_cart_classical": r.u_cart_classical,
                            "modes_skipped": r.modes_skipped, "lowest_frequency_used": r.lowest_frequency_used}),
             dos: None,
@@ -295,6 +314,7 @@ impl SeriesContext<'_> {
             n_irreducible: mesh.n_points(),
             seconds: 0.0,
             scalars,
+            smearing_scalars: vec![],
             detail: json!({"states": norm, "projected_dos": dos.projected_dos}),
             dos: Some(dos.total_dos),
         })
@@ -303,11 +323,9 @@ impl SeriesContext<'_> {
     fn thermal_step(&self, n: [usize; 3], later: &[[usize; 3]]) -> Result<MeshStep> {
         // The same points, weights and sums as `latdyn phonons --mesh` (thermal.json).
         let mesh = Mesh::gamma_centered(n);
-        let sym = crate::crystal::symmetry::Symmetry::new(self.dm.primitive(), 1e-5)?;
-        let ir = mesh.irreducible(&sym.reciprocal_rotations());
+        let ir = mesh.irreducible(&self.symmetry.reciprocal_rotations());
         let opts = SolveOptions::default();
-        let upcoming: Vec<[usize; 3]> = std::iter::once(n).chain(later.iter().copied()).collect();
-        self.cache.begin_mesh(&opts, &upcoming);
+        self.cache.begin_mesh(&opts, n, later);
         let freqs: Vec<Vec<f64>> = {
             use rayon::prelude::*;
             ir.ir_grid_points
@@ -358,6 +376,7 @@ impl SeriesContext<'_> {
             n_irreducible: ir.qpoints.len(),
             seconds: 0.0,
             scalars,
+            smearing_scalars: vec![],
             detail: serde_json::to_value(&tp).unwrap_or_default(),
             dos: None,
         })

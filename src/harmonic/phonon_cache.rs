@@ -62,10 +62,10 @@ impl PhononCache {
         PhononCache::default()
     }
 
-    /// Starts a mesh solved with `opts`: points solved with other options are dropped, and so
-    /// are points on none of `upcoming` (this mesh and the later ones), so the cache never
+    /// Starts mesh `current` solved with `opts`: points solved with other options are dropped,
+    /// and so are points on neither `current` nor any of the `later` meshes, so the cache never
     /// holds more than the meshes still to come can use.
-    pub fn begin_mesh(&self, opts: &SolveOptions, upcoming: &[[usize; 3]]) {
+    pub fn begin_mesh(&self, opts: &SolveOptions, current: [usize; 3], later: &[[usize; 3]]) {
         let request = Request {
             eigenvectors: opts.eigenvectors,
             group_velocities: opts.group_velocities,
@@ -77,7 +77,7 @@ impl PhononCache {
             points.clear();
             *r = Some(request);
         }
-        points.retain(|k, _| upcoming.iter().any(|n| k.on_mesh(*n)));
+        points.retain(|k, _| k.on_mesh(current) || later.iter().any(|n| k.on_mesh(*n)));
     }
 
     /// Grid point `g` of the Γ-centred `mesh` solved with `opts` (which must be those of the
@@ -124,10 +124,7 @@ impl PhononCache {
         opts: &SolveOptions,
         later: &[[usize; 3]],
     ) -> Result<Vec<Arc<PhononPoint>>> {
-        let upcoming: Vec<[usize; 3]> = std::iter::once(mesh.n)
-            .chain(later.iter().copied())
-            .collect();
-        self.begin_mesh(opts, &upcoming);
+        self.begin_mesh(opts, mesh.n, later);
         let n = mesh.n_points();
         let pb = progress_bar(n as u64, "phonons", opts.progress && n > 2000);
         let out = (0..n)

@@ -188,19 +188,24 @@ pub fn mesh_phonons_cached(
     };
     let rec = dm.primitive().reciprocal();
     let nb = dm.n_bands();
+    let n = solved.len();
+    let mut frequencies = Vec::with_capacity(n * nb);
+    let mut velocities = Vec::with_capacity(if rotations.is_some() { n * nb } else { 0 });
+    let mut eigenvectors = Vec::with_capacity(n * nb * nb);
+    for p in solved {
+        // Moved out when this is the only holder (no cache); copied when the cache keeps it.
+        let p = std::sync::Arc::unwrap_or_clone(p);
+        frequencies.extend(p.frequencies);
+        velocities.extend(p.group_velocities.unwrap_or_default());
+        eigenvectors.extend(p.eigenvectors.expect("requested"));
+    }
     Ok(MeshPhonons {
         mesh: mesh.clone(),
         qpoints,
         nb,
-        frequencies: solved.iter().flat_map(|p| p.frequencies.clone()).collect(),
-        velocities: solved
-            .iter()
-            .flat_map(|p| p.group_velocities.clone().unwrap_or_default())
-            .collect(),
-        eigenvectors: solved
-            .iter()
-            .flat_map(|p| p.eigenvectors.clone().expect("requested"))
-            .collect(),
+        frequencies,
+        velocities,
+        eigenvectors,
         reciprocal_2pi: rec.map(|r| r.map(|x| std::f64::consts::TAU * x)),
         bz: BzGrid::new(mesh, &rec),
     })
@@ -512,12 +517,20 @@ pub struct KappaMesh {
 }
 
 pub fn kappa_mesh(prim: &crate::crystal::Cell, n: [usize; 3]) -> Result<KappaMesh> {
+    kappa_mesh_with(prim, &Symmetry::new(prim, 1e-5)?, n)
+}
+
+/// As `kappa_mesh` with the space group of `prim` already found (a mesh series finds it once).
+pub fn kappa_mesh_with(
+    prim: &crate::crystal::Cell,
+    sym: &Symmetry,
+    n: [usize; 3],
+) -> Result<KappaMesh> {
     if n.contains(&0) {
         return Err(Error::input(format!(
             "mesh {n:?}: every division must be at least 1"
         )));
     }
-    let sym = Symmetry::new(prim, 1e-5)?;
     let mesh = Mesh::gamma_centered(n);
     // Only the operations the mesh respects reduce it (and its triplets).
     let rotations = mesh.compatible_rotations(&sym.reciprocal_rotations());
