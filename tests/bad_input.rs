@@ -102,6 +102,17 @@ fn poscar_errors() {
     let bad_el = "x\n1.0\n1 0 0\n0 1 0\n0 0 1\nXx\n1\nDirect\n0 0 0\n";
     let e = err_text(poscar::read_poscar(&write(&dir, "P3", bad_el.as_bytes())));
     assert!(e.contains("element symbol") && e.contains("Xx"), "{e}");
+    // A cell singular relative to its size (volume 1e3 Å³ from 1e6 Å vectors) and a scale that
+    // overflows the cell: errors, not panics (the mutation test found such a file).
+    let flat = "Si\n1.0\n1e6 0 0\n1e6 1e-3 0\n0 0 1\nSi\n1\nCartesian\n0 0 0\n";
+    let e = err_text(poscar::read_poscar(&write(&dir, "P4", flat.as_bytes())));
+    assert!(
+        e.contains("P4:3") && e.contains("linearly dependent"),
+        "{e}"
+    );
+    let huge = "Si\n1e300\n1e10 0 0\n0 1e10 0\n0 0 1e10\nSi\n1\nCartesian\n0 0 0\n";
+    let e = err_text(poscar::read_poscar(&write(&dir, "P5", huge.as_bytes())));
+    assert!(e.contains("P5:2") && e.contains("not finite"), "{e}");
 }
 
 #[test]

@@ -45,7 +45,8 @@ pub fn parse_poscar(f: &mut TextFile) -> Result<Poscar> {
         row.copy_from_slice(&v);
     }
     let det = linalg::det(&lattice);
-    if det.abs() < 1e-10 {
+    // `inverse` also refuses non-finite numbers and cells singular relative to their own size.
+    if det.abs() < 1e-10 || linalg::inverse(&lattice).is_none() {
         return Err(Error::parse(
             &path,
             3,
@@ -130,7 +131,14 @@ pub fn parse_poscar(f: &mut TextFile) -> Result<Poscar> {
             ));
         }
     };
-    let inv = linalg::inverse(&lattice).expect("checked determinant");
+    // The scale factor can still make the cell overflow (e.g. a scale of 1e300).
+    let inv = linalg::inverse(&lattice).ok_or_else(|| {
+        Error::parse(
+            &path,
+            sl,
+            format!("the lattice vectors times the scale factor {factor:e} are not finite"),
+        )
+    })?;
     let n: usize = counts.iter().sum();
     let mut positions = Vec::with_capacity(n.min(1 << 16));
     for i in 0..n {
