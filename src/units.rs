@@ -51,6 +51,23 @@ pub const THREE_PHONON_GAMMA: f64 = HBAR_EV_S * EV_J * EV_J * EV_J
         * AMU_KG
         * AMU_KG);
 
+/// Prefactor of the four-phonon linewidth (physics.md §7) in latdyn units:
+/// Γ[THz] = FOUR_PHONON_GAMMA · Σ W |V|² g / (f f' f'' f''' N²), with V in eV/Å⁴/amu², f in THz and
+/// the δ weight g in 1/THz. From the rate 1/τ = πħ²/(8N²) Σ W |V|² δ(ω…)/(ωω'ω''ω''') (angular
+/// units, SI; Feng & Ruan with each unordered set counted once) and Γ = 1/(4πτ):
+/// ħ²·eV⁴·1e8 / (32 (2π)⁵ amu⁴), the 1e8 collecting Å⁻⁸ (1e80), THz⁻⁵ (1e-60) and s → ps (1e-12).
+pub const FOUR_PHONON_GAMMA: f64 = HBAR_EV_S * HBAR_EV_S * EV_J * EV_J * EV_J * EV_J * 1e8
+    / (32.0
+        * (2.0 * std::f64::consts::PI)
+        * (2.0 * std::f64::consts::PI)
+        * (2.0 * std::f64::consts::PI)
+        * (2.0 * std::f64::consts::PI)
+        * (2.0 * std::f64::consts::PI)
+        * AMU_KG
+        * AMU_KG
+        * AMU_KG
+        * AMU_KG);
+
 /// Ordinary frequency (THz) from an eigenvalue of the mass-weighted dynamical matrix
 /// (eV/(Å²·amu)); negative eigenvalues give negative (imaginary) frequencies.
 pub fn eigenvalue_to_thz(lambda: f64) -> f64 {

@@ -28,6 +28,14 @@ pub struct ConvertArgs {
     pub fc3: Option<PathBuf>,
     #[command(flatten)]
     pub fc3_layout: super::kappa::Fc3Layout,
+    /// Convert this fc4 (FourPhonon FORCE_CONSTANTS_4TH or TDEP fourthorder) instead:
+    /// `--to shengbte` writes FORCE_CONSTANTS_4TH, `--to tdep` infile.forceconstant_fourthorder
+    /// for the primitive cell (with that cell written beside); the file is read back and compared.
+    #[arg(long, conflicts_with = "fc3")]
+    pub fc4: Option<PathBuf>,
+    /// The cell FORCE_CONSTANTS_4TH's atom indices refer to, when it is not --cell's primitive cell.
+    #[arg(long)]
+    pub fc4_cell: Option<PathBuf>,
 }
 
 const SUPERCELL_COMMENT: &str = "latdyn fc2 supercell (atom order of the fc2 array)";
@@ -35,6 +43,9 @@ const SUPERCELL_COMMENT: &str = "latdyn fc2 supercell (atom order of the fc2 arr
 pub fn run(a: &ConvertArgs) -> Result<()> {
     let deck = a.input.deck()?;
     let input = crate::workflow::load(&deck)?;
+    if let Some(fc4_path) = &a.fc4 {
+        return convert_fc4(&input, fc4_path, a);
+    }
     if let Some(fc3_path) = &a.fc3 {
         return super::convert_fc3::convert_fc3(&input, fc3_path, &a.fc3_layout, &a.to, &a.out);
     }
@@ -87,6 +98,77 @@ pub fn run(a: &ConvertArgs) -> Result<()> {
         }
     }
     println!("wrote {} ({})", a.out.display(), a.to);
+    Ok(())
+}
+
+/// `latdyn convert --fc4`: FORCE_CONSTANTS_4TH ↔ infile.forceconstant_fourthorder. Both are
+/// lists of the same quartets, so the written file read back must give the input's terms.
+fn convert_fc4(
+    input: &crate::io::HarmonicInput,
+    path: &std::path::Path,
+    a: &ConvertArgs,
+) -> Result<()> {
+    use crate::io::{shengbte_fc4, tdep_fc3};
+    let prim = input.primitive();
+    let cell = a.fc4_cell.as_deref().or(a.fc3_layout.fc3_cell.as_deref());
+    let (fc4, asr) = crate::io::load_fc4(input, path, cell)?;
+    let back = match a.to.as_str() {
+        "shengbte" => {
+            std::fs::write(&a.out, shengbte_fc4::format_fc4_shengbte(&fc4, prim))
+                .map_err(|e| Error::io(&a.out, e))?;
+            poscar_beside(
+                &a.out,
+                "POSCAR",
+                prim,
+                "latdyn primitive cell (atom indices of FORCE_CONSTANTS_4TH)",
+            )?;
+            shengbte_fc4::read_fc4_shengbte(&a.out, prim, prim)?
+        }
+        "tdep" => {
+            tdep::check_wrapped(prim)?;
+            std::fs::write(&a.out, tdep_fc3::format_tdep_fc4(&fc4, prim))
+                .map_err(|e| Error::io(&a.out, e))?;
+            poscar_beside(&a.out, "infile.ucposcar", prim, "latdyn primitive cell")?;
+            tdep_fc3::read_tdep_fc4(&a.out, prim)?
+        }
+        other => {
+            return Err(Error::input(format!(
+                "--to with --fc4: expected shengbte or tdep, found '{other}'"
+            )));
+        }
+    };
+    // Exactly-zero blocks are not written; compare the non-zero terms in a canonical order.
+    let key = |t: &crate::fc::fc4::Quartet| (t.i, t.j, t.k, t.l, t.cell_j, t.cell_k, t.cell_l);
+    let sorted = |f: &crate::fc::fc4::Fc4| {
+        let mut v: Vec<_> = f
+            .terms
+            .iter()
+            .filter(|t| t.phi.iter().any(|x| *x != 0.0))
+            .cloned()
+            .collect();
+        v.sort_by_key(key);
+        v
+    };
+    let (x, y) = (sorted(&fc4), sorted(&back));
+    let same_terms = x.len() == y.len() && x.iter().zip(&y).all(|(p, q)| key(p) == key(q));
+    let diff = x
+        .iter()
+        .zip(&y)
+        .flat_map(|(p, q)| p.phi.iter().zip(&q.phi).map(|(u, v)| (u - v).abs()))
+        .fold(0.0, f64::max);
+    println!(
+        "wrote {} ({} quartets); input ASR violation {asr:.1e} eV/Å⁴; read back: {} quartets, largest difference {diff:.1e} eV/Å⁴ of {:.1e}",
+        a.out.display(),
+        x.len(),
+        y.len(),
+        fc4.largest()
+    );
+    if !same_terms || diff > 1e-8 * fc4.largest() {
+        return Err(Error::Numerical(format!(
+            "{}: the written fc4 does not read back as the input (same quartets: {same_terms}, largest difference {diff:.1e})",
+            a.out.display()
+        )));
+    }
     Ok(())
 }
 

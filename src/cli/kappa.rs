@@ -32,6 +32,8 @@ pub struct KappaArgs {
     pub fc3_layout: Fc3Layout,
     #[command(flatten)]
     pub transport: TransportArgs,
+    #[command(flatten)]
+    pub four_phonon: FourPhononArgs,
     /// Temperatures "300 600" (K).
     #[arg(long, default_value = "300")]
     pub temperatures: String,
@@ -59,6 +61,97 @@ pub struct KappaArgs {
     pub q_range: Option<String>,
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
+}
+
+/// Four-phonon scattering: the fc4 file and how the rates are evaluated.
+#[derive(Args, Debug, Clone)]
+pub struct FourPhononArgs {
+    /// Fourth-order force constants (FourPhonon FORCE_CONSTANTS_4TH or TDEP
+    /// infile.forceconstant_fourthorder): adds four-phonon scattering to every mode.
+    #[arg(long)]
+    pub fc4: Option<PathBuf>,
+    /// The cell FORCE_CONSTANTS_4TH's atom indices refer to, when it is not --cell's primitive
+    /// cell (CONTROL or POSCAR; default: --fc3-cell).
+    #[arg(long)]
+    pub fc4_cell: Option<PathBuf>,
+    /// exact (every (q', q'') pair) or sampled (importance sampling with a standard error).
+    #[arg(long, value_parser = ["exact", "sampled"], default_value = "exact")]
+    pub four_phonon: String,
+    /// Sampled: (q', q'') pairs drawn per irreducible q and process class.
+    #[arg(long, default_value_t = 256)]
+    pub four_phonon_samples: usize,
+    /// Sampled: seed of the draws (same seed, same result on any machine and thread count).
+    #[arg(long, default_value_t = 1)]
+    pub four_phonon_seed: u64,
+}
+
+impl FourPhononArgs {
+    /// The four-phonon settings for `input`, or None without --fc4. The δ follows the
+    /// three-phonon flags: --adaptive-smearing S and --smearing σ carry over; with the
+    /// tetrahedron method four-phonon δ use FourPhonon's adaptive smearing with scalebroad 1.
+    pub fn settings(
+        &self,
+        input: &crate::io::HarmonicInput,
+        transport: &TransportArgs,
+        fc3_cell: Option<&std::path::Path>,
+    ) -> Result<
+        Option<(
+            crate::transport::four_phonon_job::FourPhononSettings,
+            serde_json::Value,
+        )>,
+    > {
+        use crate::anharmonic::four_phonon::{FourDelta, FourPhononMode};
+        let Some(path) = &self.fc4 else {
+            return Ok(None);
+        };
+        if transport.lbte {
+            return Err(Error::input(
+                "--fc4 with --lbte: four-phonon scattering enters the RTA and Wigner κ only; drop --lbte",
+            ));
+        }
+        let delta = match transport.delta()? {
+            DeltaMethod::Adaptive(s) => FourDelta::Adaptive(s),
+            DeltaMethod::Gaussian(s) => FourDelta::Gaussian(s),
+            DeltaMethod::Tetrahedron => FourDelta::Adaptive(1.0),
+        };
+        let mode = match self.four_phonon.as_str() {
+            "sampled" if self.four_phonon_samples < 2 => {
+                return Err(Error::input(format!(
+                    "--four-phonon-samples: need at least 2 draws for a standard error, found {}",
+                    self.four_phonon_samples
+                )));
+            }
+            "sampled" => FourPhononMode::Sampled {
+                pairs: self.four_phonon_samples,
+                seed: self.four_phonon_seed,
+            },
+            _ => FourPhononMode::Exact,
+        };
+        let cell = self.fc4_cell.as_deref().or(fc3_cell);
+        let (fc4, asr) = crate::io::load_fc4(input, path, cell)?;
+        let scale = fc4.largest();
+        if asr > 1e-4 * scale.max(1e-12) {
+            eprintln!(
+                "warning: {}: the acoustic sum rule is violated by {asr:.1e} eV/Å⁴ ({:.1e} of the largest element)",
+                path.display(),
+                asr / scale
+            );
+        }
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        let info = json!({"file": path, "terms": fc4.terms.len(), "asr_violation_eV_per_A4": asr,
+                          "largest_eV_per_A4": scale});
+        let fourier = crate::anharmonic::fc4_fourier::Fc4Fourier::new(input.primitive(), &fc4);
+        Ok(Some((
+            crate::transport::four_phonon_job::FourPhononSettings {
+                fc4: std::sync::Arc::new(fourier),
+                delta,
+                mode,
+                identity: json!({"fc4": abs, "fc4_bytes": size}),
+            },
+            info,
+        )))
+    }
 }
 
 /// How phonons scatter and what κ includes: flags shared by `kappa` and `converge`.
@@ -176,6 +269,7 @@ impl TransportArgs {
             isotope: self.mass_variances(prim)?,
             boundary_mfp: self.boundary_mfp()?,
             lbte: self.lbte,
+            four_phonon: None,
         })
     }
 }
@@ -273,6 +367,22 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
     )?;
     opts.checkpoint = Some((a.out.clone(), run_key(a, &deck, mesh, &temperatures)));
     opts.q_range = a.q_range.as_deref().map(parse_range).transpose()?;
+    let fc4_info = match a.four_phonon.settings(
+        &input,
+        &a.transport,
+        a.fc3_layout.fc3_cell.as_deref(),
+    )? {
+        Some((settings, info)) if a.read_gamma.is_none() => {
+            opts.four_phonon = Some(settings);
+            Some(info)
+        }
+        Some(_) => {
+            return Err(Error::input(
+                "--fc4 with --read-gamma: four-phonon rates are computed on the mesh with the three-phonon ones; give --fc3 instead",
+            ));
+        }
+        None => None,
+    };
     let isotope = opts.isotope.clone();
     let (res, fc3_info) = match (&a.read_gamma, &a.fc3) {
         (Some(g), _) => (
@@ -316,9 +426,7 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
                 .replace("-g0.", "-g*.")
         );
     }
-    write_json(
-        &a.out.join("kappa.json"),
-        &json!({
+    let mut doc = json!({
             "temperatures": temperatures,
             "kappa_p": kappa_p, "kappa_c": kappa_c, "kappa_total": kappa_total,
             "kappa_rta": res.kappa,
@@ -333,13 +441,17 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             "delta": match delta { DeltaMethod::Tetrahedron => json!("tetrahedron"), DeltaMethod::Gaussian(s) => json!({"gaussian_sigma_THz": s}), DeltaMethod::Adaptive(s) => json!({"adaptive_scalebroad": s}) },
             "cutoff_frequency": a.cutoff_frequency,
             "fc3": fc3_info,
+            "fc4": fc4_info,
             "nac": dm.has_nac(),
             "units": {"temperatures": "K", "kappa": "W/(m K), Voigt xx yy zz yz xz xy", "frequencies": "THz",
                       "gamma": "THz (imaginary part of the self energy = half linewidth, phono3py's convention)",
                       "qpoints": "reduced coordinates of the primitive reciprocal basis"},
             "wall_time_s": t0.elapsed().as_secs_f64(),
-        }),
-    )?;
+    });
+    if let Some(f) = &res.four_phonon {
+        add_four_phonon(&mut doc, f)?;
+    }
+    write_json(&a.out.join("kappa.json"), &doc)?;
     write_decompositions(a, &res)?;
     println!(
         "latdyn kappa: {}, mesh {:?} ({} irreducible q), {}",
@@ -371,6 +483,41 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
         a.out.join("kappa.json").display(),
         h5.display(),
         t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The four-phonon fields of kappa.json: Γ_4ph (total, per class, standard errors when
+/// sampled) and the three-phonon-only κ_P, κ_C (`kappa_p`, `kappa_c` then hold 3+4-phonon κ).
+fn add_four_phonon(
+    doc: &mut serde_json::Value,
+    f: &crate::transport::four_phonon_job::FourPhononResult,
+) -> Result<()> {
+    use crate::anharmonic::four_phonon::{CLASS_NAMES, FourDelta, FourPhononMode};
+    let total = f.total();
+    finite("gamma_4ph", total.iter().flatten().flatten().copied())?;
+    doc["gamma_4ph"] = json!(total);
+    for (c, name) in CLASS_NAMES.iter().enumerate() {
+        doc[format!("gamma_4ph_{name}")] = json!(f.gamma[c]);
+    }
+    doc["kappa_p_3ph"] = json!(f.kappa_p_3ph);
+    doc["kappa_c_3ph"] = json!(f.kappa_c_3ph);
+    let sampled = matches!(f.mode, FourPhononMode::Sampled { .. });
+    if sampled {
+        doc["gamma_4ph_std_error"] = json!(f.total_error());
+    }
+    let sum = |c: usize, x: &[[u64; 3]]| x.iter().map(|p| p[c]).sum::<u64>();
+    doc["four_phonon"] = json!({
+        "mode": match f.mode { FourPhononMode::Exact => json!("exact"),
+            FourPhononMode::Sampled { pairs, seed } => json!({"sampled_pairs_per_q_and_class": pairs, "seed": seed}) },
+        "delta": match f.delta { FourDelta::Adaptive(s) => json!({"adaptive_scalebroad": s}),
+            FourDelta::Gaussian(s) => json!({"gaussian_sigma_THz": s}) },
+        "processes": CLASS_NAMES.iter().enumerate().map(|(c, n)| (n.to_string(), json!(sum(c, &f.processes)))).collect::<serde_json::Map<_, _>>(),
+        "pairs_built": CLASS_NAMES.iter().enumerate().map(|(c, n)| (n.to_string(), json!(sum(c, &f.pairs_built)))).collect::<serde_json::Map<_, _>>(),
+        "partner_min_THz": crate::anharmonic::four_phonon::PARTNER_MIN_THZ,
+    });
+    doc["units"]["gamma_4ph"] = json!(
+        "THz, same convention as gamma (1/(4π τ)); per class: plusplus λ+λ'+λ''→λ''', plusminus λ+λ'→λ''+λ''', minusminus λ→λ'+λ''+λ'''"
     );
     Ok(())
 }

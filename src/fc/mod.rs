@@ -5,6 +5,7 @@
 
 pub mod asr;
 pub mod fc3;
+pub mod fc4;
 
 use crate::crystal::supercell::{AtomMap, SYMPREC, shortest_images};
 use crate::crystal::{Cell, Structure};

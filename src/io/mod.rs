@@ -10,6 +10,7 @@ pub mod phonopy_yaml;
 pub mod poscar;
 pub mod shengbte_control;
 pub mod shengbte_fc3;
+pub mod shengbte_fc4;
 pub mod tdep;
 pub mod tdep_fc3;
 pub mod text;
@@ -402,4 +403,48 @@ fn fc3_list_asr(fc3: &crate::fc::fc3::Fc3) -> f64 {
         }
     }
     sums.values().flatten().fold(0.0, |w, x| w.max(x.abs()))
+}
+
+/// Reads fourth-order force constants: TDEP infile.forceconstant_fourthorder (with a TDEP
+/// cell) or FourPhonon FORCE_CONSTANTS_4TH (atom indices of `sheng_cell`, else of the CONTROL
+/// given as the cell, else of the primitive cell). Returns the quartet list and its acoustic
+/// sum rule violation (eV/Å⁴).
+pub fn load_fc4(
+    input: &HarmonicInput,
+    fc4_path: &Path,
+    sheng_cell: Option<&Path>,
+) -> Result<(crate::fc::fc4::Fc4, f64)> {
+    let prim = &input.structure.primitive;
+    let fc4 = match Fc2Format::detect(fc4_path)? {
+        Fc2Format::Tdep => {
+            if input.fc2_format != Fc2Format::Tdep {
+                return Err(Error::input(format!(
+                    "{}: TDEP fourth-order constants need the TDEP cell (infile.ucposcar and a TDEP fc2)",
+                    fc4_path.display()
+                )));
+            }
+            tdep_fc3::read_tdep_fc4(fc4_path, prim)?
+        }
+        Fc2Format::Hdf5 => {
+            return Err(Error::input(format!(
+                "{}: fourth-order constants in HDF5 are not read; convert them to FORCE_CONSTANTS_4TH (FourPhonon) or infile.forceconstant_fourthorder (TDEP)",
+                fc4_path.display()
+            )));
+        }
+        Fc2Format::PhonopyText => {
+            let cell = match sheng_cell {
+                Some(p) if shengbte_control::is_control(p) => {
+                    shengbte_control::read_control(p)?.cell
+                }
+                Some(p) => poscar::read_poscar(p)?,
+                None if shengbte_control::is_control(&input.cell_path) => {
+                    shengbte_control::read_control(&input.cell_path)?.cell
+                }
+                None => prim.clone(),
+            };
+            shengbte_fc4::read_fc4_shengbte(fc4_path, &cell, prim)?
+        }
+    };
+    let asr = fc4.asr_violation();
+    Ok((fc4, asr))
 }

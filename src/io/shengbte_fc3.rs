@@ -10,20 +10,57 @@ use crate::fc::fc3::{Fc3, Triplet};
 use crate::linalg;
 use std::path::Path;
 
+/// One block of a ShengBTE/FourPhonon anharmonic file expressed on the primitive cell: the
+/// atoms (first in the home cell), the cells of the others relative to the first, and the
+/// 3^order values with the last Cartesian index fastest.
+pub(crate) struct ListTerm {
+    pub atoms: Vec<usize>,
+    pub cells: Vec<[i32; 3]>,
+    pub phi: Vec<f64>,
+}
+
 /// Reads the file for the ShengBTE cell `sheng` and expresses it on `prim` (the primitive cell
 /// latdyn works with): atoms are matched by position, and lattice vectors shifted accordingly.
 pub fn read_fc3_shengbte(path: &Path, sheng: &Cell, prim: &Cell) -> Result<Fc3> {
+    let terms = read_blocks(path, sheng, prim, 3)?
+        .into_iter()
+        .map(|t| Triplet {
+            i: t.atoms[0],
+            j: t.atoms[1],
+            k: t.atoms[2],
+            cell_j: t.cells[0],
+            cell_k: t.cells[1],
+            phi: t.phi.try_into().expect("27 values"),
+        })
+        .collect();
+    Ok(Fc3 {
+        n_atoms: prim.n_atoms(),
+        terms,
+    })
+}
+
+/// The blocks of a FORCE_CONSTANTS_3RD (`order` 3) or FORCE_CONSTANTS_4TH (`order` 4) file:
+/// count, then per block an index, order − 1 Cartesian lattice vectors (Å), `order` 1-based
+/// atoms and 3^order lines "a b … value" (last index fastest; the labels are checked).
+pub(crate) fn read_blocks(
+    path: &Path,
+    sheng: &Cell,
+    prim: &Cell,
+    order: usize,
+) -> Result<Vec<ListTerm>> {
     let map =
         match_atoms(sheng, prim).map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
     let mut f = TextFile::read(path)?;
     let n_blocks = f.next_count("the number of blocks")?;
     let inv = linalg::inverse(&sheng.lattice).expect("validated lattice");
+    let inv_prim = linalg::inverse(&prim.lattice).expect("validated lattice");
+    let n_values = 3usize.pow(order as u32);
     // The count comes from the file: do not trust it for an allocation.
     let mut terms = Vec::with_capacity(n_blocks.min(1 << 16));
     for b in 0..n_blocks {
         let what = format!("block {} of {n_blocks}", b + 1);
         f.next_count(&format!("the index of {what}"))?;
-        let mut cells = [[0i32; 3]; 2];
+        let mut cells = vec![[0i32; 3]; order - 1];
         for c in cells.iter_mut() {
             let line = f.line_number();
             let r = f.next_f64s(3, &format!("a lattice vector (3 numbers, Å) of {what}"))?;
@@ -39,8 +76,8 @@ pub fn read_fc3_shengbte(path: &Path, sheng: &Cell, prim: &Cell) -> Result<Fc3> 
             }
         }
         let line = f.line_number();
-        let atoms = f.next_f64s(3, &format!("the three atom indices of {what}"))?;
-        let mut idx = [0usize; 3];
+        let atoms = f.next_f64s(order, &format!("the {order} atom indices of {what}"))?;
+        let mut idx = vec![0usize; order];
         for (k, a) in atoms.iter().enumerate() {
             if a.fract() != 0.0 || *a < 1.0 || *a as usize > sheng.n_atoms() {
                 return Err(f.err(
@@ -50,49 +87,49 @@ pub fn read_fc3_shengbte(path: &Path, sheng: &Cell, prim: &Cell) -> Result<Fc3> 
             }
             idx[k] = *a as usize - 1;
         }
-        let mut phi = [0.0; 27];
+        let mut phi = vec![0.0; n_values];
         for (n, p) in phi.iter_mut().enumerate() {
             let line = f.line_number();
             let v = f.next_f64s(
-                4,
-                &format!("line {} of 27 (\"a b c value\") of {what}", n + 1),
+                order + 1,
+                &format!("line {} of {n_values} (indices and value) of {what}", n + 1),
             )?;
-            let expect = [
-                (n / 9 + 1) as f64,
-                (n / 3 % 3 + 1) as f64,
-                (n % 3 + 1) as f64,
-            ];
-            if v[..3] != expect {
+            let expect: Vec<f64> = (0..order)
+                .map(|slot| ((n / 3usize.pow((order - 1 - slot) as u32)) % 3 + 1) as f64)
+                .collect();
+            if v[..order] != expect[..] {
                 return Err(f.err(
                     line,
-                    format!("{what}: expected indices {expect:?}, found {:?}", &v[..3]),
+                    format!(
+                        "{what}: expected indices {expect:?}, found {:?}",
+                        &v[..order]
+                    ),
                 ));
             }
-            *p = v[3];
+            *p = v[order];
         }
         // Positions in the latdyn cell: ShengBTE atom a at cell R is latdyn atom map[a].0 at
         // cell R·(L_sheng → L_prim) + map[a].1.
         let to_prim = |a: usize, c: [i32; 3]| -> [i32; 3] {
             let x = linalg::vec_mat(&c.map(f64::from), &sheng.lattice);
-            let y = linalg::vec_mat(&x, &linalg::inverse(&prim.lattice).expect("validated"));
+            let y = linalg::vec_mat(&x, &inv_prim);
             std::array::from_fn(|k| y[k].round() as i32 + map[a].1[k])
         };
-        let ci = to_prim(idx[0], [0; 3]);
-        let cj = to_prim(idx[1], cells[0]);
-        let ck = to_prim(idx[2], cells[1]);
-        terms.push(Triplet {
-            i: map[idx[0]].0,
-            j: map[idx[1]].0,
-            k: map[idx[2]].0,
-            cell_j: std::array::from_fn(|k| cj[k] - ci[k]),
-            cell_k: std::array::from_fn(|k| ck[k] - ci[k]),
+        let home = to_prim(idx[0], [0; 3]);
+        terms.push(ListTerm {
+            atoms: idx.iter().map(|&a| map[a].0).collect(),
+            cells: idx[1..]
+                .iter()
+                .zip(&cells)
+                .map(|(&a, &c)| {
+                    let r = to_prim(a, c);
+                    std::array::from_fn(|k| r[k] - home[k])
+                })
+                .collect(),
             phi,
         });
     }
-    Ok(Fc3 {
-        n_atoms: prim.n_atoms(),
-        terms,
-    })
+    Ok(terms)
 }
 
 /// For each ShengBTE atom: (latdyn atom, lattice vector n) with r_sheng = r_prim(atom) + n·L_prim.
@@ -138,30 +175,40 @@ fn match_atoms(sheng: &Cell, prim: &Cell) -> std::result::Result<Vec<(usize, [i3
 /// lattice): one block per term, lattice vectors in Cartesian Å, thirdorder's layout.
 /// Exactly-zero terms are left out.
 pub fn format_fc3_shengbte(fc3: &Fc3, prim: &Cell) -> String {
+    format_blocks(
+        fc3.terms
+            .iter()
+            .map(|t| (vec![t.i, t.j, t.k], vec![t.cell_j, t.cell_k], &t.phi[..])),
+        prim,
+    )
+}
+
+/// Blocks (atoms, cells of the atoms after the first, values) in thirdorder's/Fourthorder's
+/// layout; exactly-zero blocks are left out.
+pub(crate) fn format_blocks<'a>(
+    blocks: impl Iterator<Item = (Vec<usize>, Vec<[i32; 3]>, &'a [f64])>,
+    prim: &Cell,
+) -> String {
     use std::fmt::Write as _;
-    let terms: Vec<&Triplet> = fc3
-        .terms
-        .iter()
-        .filter(|t| t.phi.iter().any(|x| *x != 0.0))
+    let kept: Vec<_> = blocks
+        .filter(|(_, _, phi)| phi.iter().any(|x| *x != 0.0))
         .collect();
-    let mut s = format!("{:>5}\n", terms.len());
-    for (n, t) in terms.iter().enumerate() {
-        let cart = |c: &[i32; 3]| linalg::vec_mat(&c.map(f64::from), &prim.lattice);
-        let (rj, rk) = (cart(&t.cell_j), cart(&t.cell_k));
+    let mut s = format!("{:>5}\n", kept.len());
+    for (n, (atoms, cells, phi)) in kept.iter().enumerate() {
+        let order = atoms.len();
         let _ = writeln!(s, "\n{:>5}", n + 1);
-        for r in [rj, rk] {
+        for c in cells {
+            let r = linalg::vec_mat(&c.map(f64::from), &prim.lattice);
             let _ = writeln!(s, "{:>16.10e} {:>16.10e} {:>16.10e}", r[0], r[1], r[2]);
         }
-        let _ = writeln!(s, "{:>6} {:>6} {:>6}", t.i + 1, t.j + 1, t.k + 1);
-        for (m, v) in t.phi.iter().enumerate() {
-            let _ = writeln!(
-                s,
-                "{:>2} {:>2} {:>2} {:>20.10e}",
-                m / 9 + 1,
-                m / 3 % 3 + 1,
-                m % 3 + 1,
-                v
-            );
+        let labels: Vec<String> = atoms.iter().map(|a| format!("{:>6}", a + 1)).collect();
+        let _ = writeln!(s, "{}", labels.join(" "));
+        for (m, v) in phi.iter().enumerate() {
+            for slot in 0..order {
+                let digit = (m / 3usize.pow((order - 1 - slot) as u32)) % 3 + 1;
+                let _ = write!(s, "{digit:>2} ");
+            }
+            let _ = writeln!(s, "{v:>20.10e}");
         }
     }
     s

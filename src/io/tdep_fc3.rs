@@ -1,29 +1,74 @@
-//! TDEP infile.forceconstant_thirdorder (formats.md §5.3): per atom of the unit cell, a list of
-//! triplets (three 1-based atoms, three lattice vectors in fractional units of the unit cell —
-//! the first always 0 — and 9 lines of Φ_αβγ with α slowest, β next, γ along the line, eV/Å³).
-//! The list is used as it is (every ordered triplet listed, no multiplicity weights). Lattice
-//! vectors refer to TDEP's wrapped positions, which latdyn's TDEP cell reader reproduces.
+//! TDEP infile.forceconstant_thirdorder and infile.forceconstant_fourthorder (formats.md §5.3,
+//! §5.4): per atom of the unit cell, a list of terms (order 1-based atoms, order lattice vectors
+//! in fractional units of the unit cell — the first always 0 — and 3^(order−1) lines of three
+//! values with the first Cartesian index slowest and the last along the line). The list is used
+//! as it is (every ordered term listed, no multiplicity weights). Lattice vectors refer to
+//! TDEP's wrapped positions, which latdyn's TDEP cell reader reproduces.
 
+use super::shengbte_fc3::ListTerm;
 use super::text::TextFile;
 use crate::crystal::Cell;
 use crate::error::Result;
 use crate::fc::fc3::{Fc3, Triplet};
+use crate::fc::fc4::{Fc4, Quartet};
+
+/// One term to write: atoms, cells of the atoms after the first, values.
+type TermView<'a> = (Vec<usize>, Vec<[i32; 3]>, &'a [f64]);
 
 pub fn read_tdep_fc3(path: &std::path::Path, uc: &Cell) -> Result<Fc3> {
+    let terms = read_tdep_list(path, uc, 3)?
+        .into_iter()
+        .map(|t| Triplet {
+            i: t.atoms[0],
+            j: t.atoms[1],
+            k: t.atoms[2],
+            cell_j: t.cells[0],
+            cell_k: t.cells[1],
+            phi: t.phi.try_into().expect("27 values"),
+        })
+        .collect();
+    Ok(Fc3 {
+        n_atoms: uc.n_atoms(),
+        terms,
+    })
+}
+
+pub fn read_tdep_fc4(path: &std::path::Path, uc: &Cell) -> Result<Fc4> {
+    let terms = read_tdep_list(path, uc, 4)?
+        .into_iter()
+        .map(|t| Quartet {
+            i: t.atoms[0],
+            j: t.atoms[1],
+            k: t.atoms[2],
+            l: t.atoms[3],
+            cell_j: t.cells[0],
+            cell_k: t.cells[1],
+            cell_l: t.cells[2],
+            phi: t.phi.try_into().expect("81 values"),
+        })
+        .collect();
+    Ok(Fc4 {
+        n_atoms: uc.n_atoms(),
+        terms,
+    })
+}
+
+fn read_tdep_list(path: &std::path::Path, uc: &Cell, order: usize) -> Result<Vec<ListTerm>> {
+    let noun = if order == 3 { "triplet" } else { "quartet" };
     let mut f = TextFile::read(path)?;
     let n_atoms = super::tdep::read_header(&mut f, uc)?;
     let mut terms = Vec::new();
     for a in 0..n_atoms {
-        let n = f.next_count(&format!("the number of triplets of atom {}", a + 1))?;
+        let n = f.next_count(&format!("the number of {noun}s of atom {}", a + 1))?;
         if n > 10_000_000 {
             return Err(f.err(
                 f.line_number() - 1,
-                format!("implausible number of triplets {n}"),
+                format!("implausible number of {noun}s {n}"),
             ));
         }
         for t in 0..n {
-            let what = format!("triplet {} of atom {}", t + 1, a + 1);
-            let mut idx = [0usize; 3];
+            let what = format!("{noun} {} of atom {}", t + 1, a + 1);
+            let mut idx = vec![0usize; order];
             for (m, x) in idx.iter_mut().enumerate() {
                 let (_, v) = super::tdep::next_atom_index(
                     &mut f,
@@ -35,7 +80,7 @@ pub fn read_tdep_fc3(path: &std::path::Path, uc: &Cell) -> Result<Fc3> {
             }
             if idx[0] != a {
                 return Err(f.err(
-                    f.line_number() - 3,
+                    f.line_number() - order,
                     format!(
                         "{what}: the first atom must be atom {}, found {}",
                         a + 1,
@@ -43,7 +88,7 @@ pub fn read_tdep_fc3(path: &std::path::Path, uc: &Cell) -> Result<Fc3> {
                     ),
                 ));
             }
-            let mut cells = [[0i32; 3]; 3];
+            let mut cells = vec![[0i32; 3]; order];
             for (m, c) in cells.iter_mut().enumerate() {
                 let ln = f.line_number();
                 let v = f.next_f64s(3, &format!("lattice vector {} of {what}", m + 1))?;
@@ -56,87 +101,129 @@ pub fn read_tdep_fc3(path: &std::path::Path, uc: &Cell) -> Result<Fc3> {
                     c[k] = v[k].round() as i32;
                 }
             }
-            let mut phi = [0.0; 27];
-            for row in 0..9 {
-                let v = f.next_f64s(3, &format!("row {} of 9 of the tensor of {what}", row + 1))?;
-                phi[3 * row..3 * row + 3].copy_from_slice(&v);
+            let rows = 3usize.pow(order as u32 - 1);
+            let mut phi = Vec::with_capacity(3 * rows);
+            for row in 0..rows {
+                let v = f.next_f64s(
+                    3,
+                    &format!("row {} of {rows} of the tensor of {what}", row + 1),
+                )?;
+                phi.extend_from_slice(&v);
             }
-            let rel = |c: &[i32; 3]| std::array::from_fn(|k| c[k] - cells[0][k]);
-            terms.push(Triplet {
-                i: idx[0],
-                j: idx[1],
-                k: idx[2],
-                cell_j: rel(&cells[1]),
-                cell_k: rel(&cells[2]),
+            let first = cells[0];
+            terms.push(ListTerm {
+                atoms: idx,
+                cells: cells[1..]
+                    .iter()
+                    .map(|c| std::array::from_fn(|k| c[k] - first[k]))
+                    .collect(),
                 phi,
             });
         }
     }
-    Ok(Fc3 { n_atoms, terms })
+    Ok(terms)
 }
 
 /// Writes a triplet list as infile.forceconstant_thirdorder for the (wrapped) unit cell `uc`:
 /// per atom its terms in list order, first lattice vector 0, 9 tensor rows (α slowest, then β,
 /// γ along the line). The cutoff line holds the longest leg of any term (TDEP ignores it).
 pub fn format_tdep_fc3(fc3: &Fc3, uc: &Cell) -> String {
-    use std::fmt::Write as _;
-    let leg = |i: usize, ci: [i32; 3], j: usize, cj: &[i32; 3]| -> f64 {
-        let r = |k: usize, c: [i32; 3]| {
-            crate::linalg::vec_mat(
-                &std::array::from_fn(|x| c[x] as f64 + uc.positions[k][x]),
-                &uc.lattice,
-            )
-        };
-        crate::linalg::norm(&crate::linalg::sub(&r(j, *cj), &r(i, ci)))
-    };
-    let cutoff = fc3
+    let terms: Vec<TermView> = fc3
+        .terms
+        .iter()
+        .map(|t| (vec![t.i, t.j, t.k], vec![t.cell_j, t.cell_k], &t.phi[..]))
+        .collect();
+    format_tdep_list(&terms, fc3.n_atoms, uc)
+}
+
+/// Writes a quartet list as infile.forceconstant_fourthorder (TDEP writes this one without
+/// comment text; 27 tensor rows per quartet).
+pub fn format_tdep_fc4(fc4: &Fc4, uc: &Cell) -> String {
+    let terms: Vec<TermView> = fc4
         .terms
         .iter()
         .map(|t| {
-            let z = [0; 3];
-            leg(t.i, z, t.j, &t.cell_j)
-                .max(leg(t.i, z, t.k, &t.cell_k))
-                .max(leg(t.j, t.cell_j, t.k, &t.cell_k))
+            (
+                vec![t.i, t.j, t.k, t.l],
+                vec![t.cell_j, t.cell_k, t.cell_l],
+                &t.phi[..],
+            )
+        })
+        .collect();
+    format_tdep_list(&terms, fc4.n_atoms, uc)
+}
+
+fn format_tdep_list(terms: &[TermView], n_atoms: usize, uc: &Cell) -> String {
+    use std::fmt::Write as _;
+    let third = terms.first().is_none_or(|t| t.0.len() == 3);
+    // Comment texts only in the third-order file, as TDEP writes them.
+    let note = |text: String| if third { text } else { String::new() };
+    let position = |k: usize, c: [i32; 3]| {
+        crate::linalg::vec_mat(
+            &std::array::from_fn(|x| c[x] as f64 + uc.positions[k][x]),
+            &uc.lattice,
+        )
+    };
+    let cutoff = terms
+        .iter()
+        .map(|(atoms, cells, _)| {
+            let all: Vec<[f64; 3]> = std::iter::once(position(atoms[0], [0; 3]))
+                .chain(atoms[1..].iter().zip(cells).map(|(&a, &c)| position(a, c)))
+                .collect();
+            let mut longest = 0.0f64;
+            for x in 0..all.len() {
+                for y in x + 1..all.len() {
+                    longest =
+                        longest.max(crate::linalg::norm(&crate::linalg::sub(&all[x], &all[y])));
+                }
+            }
+            longest
         })
         .fold(0.0, f64::max);
     let mut s = String::new();
     let _ = writeln!(
         s,
-        " {:>10}{:15}How many atoms per unit cell",
-        fc3.n_atoms, ""
+        " {:>10}{:15}{}",
+        n_atoms,
+        "",
+        note("How many atoms per unit cell".into())
     );
-    let _ = writeln!(s, " {cutoff:20.15}     Realspace cutoff (A)");
-    for a in 0..fc3.n_atoms {
-        let mine: Vec<&Triplet> = fc3.terms.iter().filter(|t| t.i == a).collect();
+    let _ = writeln!(
+        s,
+        " {cutoff:20.15}     {}",
+        note("Realspace cutoff (A)".into())
+    );
+    let noun = if third { "triplet" } else { "quartet" };
+    for a in 0..n_atoms {
+        let mine: Vec<_> = terms.iter().filter(|t| t.0[0] == a).collect();
         let _ = writeln!(
             s,
-            " {:>10}{:15}How many triplets are atom {:>3} part of",
+            " {:>10}{:15}{}",
             mine.len(),
             "",
-            a + 1
+            note(format!("How many {noun}s are atom {:>3} part of", a + 1))
         );
-        for (n, t) in mine.iter().enumerate() {
-            for (m, x) in [t.i, t.j, t.k].iter().enumerate() {
+        for (n, (atoms, cells, phi)) in mine.iter().enumerate() {
+            for (m, x) in atoms.iter().enumerate() {
                 let _ = writeln!(
                     s,
-                    " {:>10}{:15}atom {} in triplet {}",
+                    " {:>10}{:15}{}",
                     x + 1,
                     "",
-                    m + 1,
-                    n + 1
+                    note(format!("atom {} in {noun} {}", m + 1, n + 1))
                 );
             }
-            for c in [[0; 3], t.cell_j, t.cell_k] {
+            for c in std::iter::once(&[0; 3]).chain(cells.iter()) {
                 let _ = writeln!(
                     s,
                     "   {:.16e}   {:.16e}   {:.16e}",
                     c[0] as f64, c[1] as f64, c[2] as f64
                 );
             }
-            for row in t.phi.chunks(3) {
+            for row in phi.chunks(3) {
                 let _ = writeln!(s, "   {:.16e}   {:.16e}   {:.16e}", row[0], row[1], row[2]);
             }
         }
     }
-    s
+    s.lines().map(|l| l.trim_end().to_string() + "\n").collect()
 }

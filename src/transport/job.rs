@@ -2,6 +2,7 @@
 //! linewidths at every irreducible q, then κ_P (RTA) and, on request, the Wigner κ_P and κ_C.
 
 use super::{lbte, rta, wigner};
+use crate::anharmonic::four_phonon::FourPhononAtQ;
 use crate::anharmonic::interaction::Fc3Fourier;
 use crate::anharmonic::linewidth::{
     DeltaMethod, GammaParts, LinewidthOptions, MeshPhonons, scattering_for_deltas,
@@ -40,6 +41,8 @@ pub struct KappaOptions {
     pub boundary_mfp: Option<f64>,
     /// Also solve the linearized BTE directly (collision matrix) for κ_P.
     pub lbte: bool,
+    /// Add four-phonon scattering (Matthiessen) to every mode.
+    pub four_phonon: Option<super::four_phonon_job::FourPhononSettings>,
 }
 
 impl KappaOptions {
@@ -58,6 +61,7 @@ impl KappaOptions {
             isotope: None,
             boundary_mfp: None,
             lbte: false,
+            four_phonon: None,
         }
     }
 }
@@ -103,6 +107,9 @@ pub struct KappaResult {
     /// Boundary mean free path (µm) used, if any.
     pub boundary_mfp: Option<f64>,
     pub kappa_unit_conversion: f64,
+    /// Four-phonon Γ and the three-phonon-only κ, when four-phonon scattering was added (then
+    /// `kappa`, `mode_kappa`, `wigner` hold 3+4-phonon values and `gamma` the 3-phonon Γ).
+    pub four_phonon: Option<Box<super::four_phonon_job::FourPhononResult>>,
 }
 
 /// κ_P from the collision matrix: [T][6] and per mode [T][q][s][6] (W/(m·K)).
@@ -379,9 +386,7 @@ pub fn run_kappa_deltas(
         dm,
         mesh,
         opts.progress,
-        deltas
-            .iter()
-            .any(|d| d.needs_velocities())
+        (deltas.iter().any(|d| d.needs_velocities()) || opts.four_phonon.is_some())
             .then_some(&rotations[..]),
         cache,
     )?;
@@ -465,6 +470,27 @@ pub fn run_kappa_deltas(
         })
         .collect::<Result<_>>()?;
     pb.finish_and_clear();
+    if opts.four_phonon.is_some() && opts.lbte {
+        return Err(Error::input(
+            "four-phonon scattering with the direct LBTE solution is not available; drop --lbte (κ_P then comes from the RTA/Wigner solution)",
+        ));
+    }
+    let four = match &opts.four_phonon {
+        Some(s) => Some(super::four_phonon_job::four_phonon_points(
+            &ph,
+            &ir.ir_grid_points,
+            s,
+            &opts.temperatures,
+            opts.cutoff_frequency,
+            (start, end),
+            opts.checkpoint.as_ref(),
+            opts.progress,
+        )?),
+        None => None,
+    };
+    let four_done = four
+        .as_ref()
+        .map_or(n_ir, |f| f.iter().filter(|p| p.is_some()).count());
     let mut per_delta: Vec<Vec<Option<PointScattering>>> =
         (0..nd).map(|_| Vec::with_capacity(n_ir)).collect();
     for point in points {
@@ -477,7 +503,7 @@ pub fn run_kappa_deltas(
         .zip(systems)
         .zip(&deltas)
         .map(|((points, system), &delta)| {
-            let done = points.iter().filter(|g| g.is_some()).count();
+            let done = points.iter().filter(|g| g.is_some()).count().min(four_done);
             if done < n_ir {
                 return Ok(KappaRun::Partial { done, total: n_ir });
             }
@@ -496,11 +522,66 @@ pub fn run_kappa_deltas(
                 .isotope
                 .as_ref()
                 .map(|g| isotope_gammas(ir, &ph, g, &opts, &rec));
-            let mut res = assemble_with(dm, km, gamma_q, gamma_iso, system, &opts)?;
+            let mut res = match &four {
+                None => assemble_with(dm, km, gamma_q, gamma_iso, system, &opts)?,
+                Some(f) => {
+                    let f: Vec<&FourPhononAtQ> =
+                        f.iter().map(|p| p.as_ref().expect("all present")).collect();
+                    with_four_phonon(dm, km, gamma_q, gamma_iso, &f, &opts)?
+                }
+            };
             res.gamma_parts = Some(parts);
             Ok(KappaRun::Complete(Box::new(res)))
         })
         .collect()
+}
+
+/// κ with three- plus four-phonon Γ (Matthiessen), keeping the three-phonon Γ in `gamma` and
+/// the three-phonon-only κ_P, κ_C in `four_phonon`.
+fn with_four_phonon(
+    dm: &DynamicalMatrix,
+    km: &KappaMesh,
+    gamma_q: Vec<Vec<Vec<f64>>>,
+    gamma_iso: Option<Vec<Vec<f64>>>,
+    four: &[&FourPhononAtQ],
+    opts: &KappaOptions,
+) -> Result<KappaResult> {
+    let settings = opts.four_phonon.as_ref().expect("four-phonon run");
+    let three = assemble_with(dm, km, gamma_q.clone(), gamma_iso.clone(), None, opts)?;
+    let total: Vec<Vec<Vec<f64>>> = gamma_q
+        .iter()
+        .zip(four)
+        .map(|(g3, f)| {
+            let g4 = f.total();
+            g3.iter()
+                .zip(&g4)
+                .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + y).collect())
+                .collect()
+        })
+        .collect();
+    let mut res = assemble_with(dm, km, total, gamma_iso, None, opts)?;
+    let (kappa_p_3ph, kappa_c_3ph) = three.particle_and_coherence();
+    res.gamma = three.gamma;
+    // [q][T][s] per point → [T][q][s] per class.
+    let by_class =
+        |pick: &dyn Fn(&FourPhononAtQ, usize) -> Vec<Vec<f64>>| -> [Vec<Vec<Vec<f64>>>; 3] {
+            std::array::from_fn(|c| {
+                (0..opts.temperatures.len())
+                    .map(|it| four.iter().map(|p| pick(p, c)[it].clone()).collect())
+                    .collect()
+            })
+        };
+    res.four_phonon = Some(Box::new(super::four_phonon_job::FourPhononResult {
+        gamma: by_class(&|p, c| p.gamma[c].clone()),
+        std_error: by_class(&|p, c| p.std_error[c].clone()),
+        processes: four.iter().map(|p| p.processes).collect(),
+        pairs_built: four.iter().map(|p| p.pairs_built).collect(),
+        delta: settings.delta,
+        mode: settings.mode,
+        kappa_p_3ph,
+        kappa_c_3ph,
+    }));
+    Ok(res)
 }
 
 /// The symmetry and irreducible points of a Γ-centred κ mesh, shared by the computing and the
@@ -635,6 +716,7 @@ pub fn assemble_with(
         lbte: None,
         boundary_mfp: opts.boundary_mfp,
         kappa_unit_conversion: unit,
+        four_phonon: None,
     };
     // Total Γ per temperature, [T][q][s], for the collision-matrix diagonal.
     let mut gamma_total: Vec<Vec<Vec<f64>>> = vec![vec![]; nt];

@@ -2,6 +2,7 @@
 //! coherence term κ_C.
 
 pub mod checkpoint;
+pub mod four_phonon_job;
 pub mod job;
 pub mod lbte;
 pub mod plan;
