@@ -2,6 +2,7 @@
 //! (cell file, fc2 file, BORN file) triple into canonical inputs.
 
 pub mod born;
+mod fc_list;
 pub mod cif_adp;
 pub mod hdf5_fc;
 pub mod hdf5_fc3;

@@ -6,37 +6,18 @@
 use super::text::TextFile;
 use crate::crystal::Cell;
 use crate::error::{Error, Result};
-use crate::fc::fc3::{Fc3, Triplet};
+use super::fc_list::{ListTerm, fc3_from_terms, fc3_terms};
+use crate::fc::fc3::Fc3;
 use crate::linalg;
 use std::path::Path;
-
-/// One block of a ShengBTE/FourPhonon anharmonic file expressed on the primitive cell: the
-/// atoms (first in the home cell), the cells of the others relative to the first, and the
-/// 3^order values with the last Cartesian index fastest.
-pub(crate) struct ListTerm {
-    pub atoms: Vec<usize>,
-    pub cells: Vec<[i32; 3]>,
-    pub phi: Vec<f64>,
-}
 
 /// Reads the file for the ShengBTE cell `sheng` and expresses it on `prim` (the primitive cell
 /// latdyn works with): atoms are matched by position, and lattice vectors shifted accordingly.
 pub fn read_fc3_shengbte(path: &Path, sheng: &Cell, prim: &Cell) -> Result<Fc3> {
-    let terms = read_blocks(path, sheng, prim, 3)?
-        .into_iter()
-        .map(|t| Triplet {
-            i: t.atoms[0],
-            j: t.atoms[1],
-            k: t.atoms[2],
-            cell_j: t.cells[0],
-            cell_k: t.cells[1],
-            phi: t.phi.try_into().expect("27 values"),
-        })
-        .collect();
-    Ok(Fc3 {
-        n_atoms: prim.n_atoms(),
-        terms,
-    })
+    Ok(fc3_from_terms(
+        read_blocks(path, sheng, prim, 3)?,
+        prim.n_atoms(),
+    ))
 }
 
 /// The blocks of a FORCE_CONSTANTS_3RD (`order` 3) or FORCE_CONSTANTS_4TH (`order` 4) file:
@@ -175,26 +156,18 @@ fn match_atoms(sheng: &Cell, prim: &Cell) -> std::result::Result<Vec<(usize, [i3
 /// lattice): one block per term, lattice vectors in Cartesian Å, thirdorder's layout.
 /// Exactly-zero terms are left out.
 pub fn format_fc3_shengbte(fc3: &Fc3, prim: &Cell) -> String {
-    format_blocks(
-        fc3.terms
-            .iter()
-            .map(|t| (vec![t.i, t.j, t.k], vec![t.cell_j, t.cell_k], &t.phi[..])),
-        prim,
-    )
+    format_blocks(&fc3_terms(fc3), prim)
 }
 
-/// Blocks (atoms, cells of the atoms after the first, values) in thirdorder's/Fourthorder's
-/// layout; exactly-zero blocks are left out.
-pub(crate) fn format_blocks<'a>(
-    blocks: impl Iterator<Item = (Vec<usize>, Vec<[i32; 3]>, &'a [f64])>,
-    prim: &Cell,
-) -> String {
+/// Terms as blocks in thirdorder's/Fourthorder's layout; exactly-zero blocks are left out.
+pub(crate) fn format_blocks(terms: &[ListTerm], prim: &Cell) -> String {
     use std::fmt::Write as _;
-    let kept: Vec<_> = blocks
-        .filter(|(_, _, phi)| phi.iter().any(|x| *x != 0.0))
+    let kept: Vec<&ListTerm> = terms
+        .iter()
+        .filter(|t| t.phi.iter().any(|x| *x != 0.0))
         .collect();
     let mut s = format!("{:>5}\n", kept.len());
-    for (n, (atoms, cells, phi)) in kept.iter().enumerate() {
+    for (n, ListTerm { atoms, cells, phi }) in kept.iter().enumerate() {
         let order = atoms.len();
         let _ = writeln!(s, "\n{:>5}", n + 1);
         for c in cells {

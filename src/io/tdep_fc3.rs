@@ -5,52 +5,19 @@
 //! as it is (every ordered term listed, no multiplicity weights). Lattice vectors refer to
 //! TDEP's wrapped positions, which latdyn's TDEP cell reader reproduces.
 
-use super::shengbte_fc3::ListTerm;
+use super::fc_list::{ListTerm, fc3_from_terms, fc3_terms, fc4_from_terms, fc4_terms};
 use super::text::TextFile;
 use crate::crystal::Cell;
 use crate::error::Result;
-use crate::fc::fc3::{Fc3, Triplet};
-use crate::fc::fc4::{Fc4, Quartet};
-
-/// One term to write: atoms, cells of the atoms after the first, values.
-type TermView<'a> = (Vec<usize>, Vec<[i32; 3]>, &'a [f64]);
+use crate::fc::fc3::Fc3;
+use crate::fc::fc4::Fc4;
 
 pub fn read_tdep_fc3(path: &std::path::Path, uc: &Cell) -> Result<Fc3> {
-    let terms = read_tdep_list(path, uc, 3)?
-        .into_iter()
-        .map(|t| Triplet {
-            i: t.atoms[0],
-            j: t.atoms[1],
-            k: t.atoms[2],
-            cell_j: t.cells[0],
-            cell_k: t.cells[1],
-            phi: t.phi.try_into().expect("27 values"),
-        })
-        .collect();
-    Ok(Fc3 {
-        n_atoms: uc.n_atoms(),
-        terms,
-    })
+    Ok(fc3_from_terms(read_tdep_list(path, uc, 3)?, uc.n_atoms()))
 }
 
 pub fn read_tdep_fc4(path: &std::path::Path, uc: &Cell) -> Result<Fc4> {
-    let terms = read_tdep_list(path, uc, 4)?
-        .into_iter()
-        .map(|t| Quartet {
-            i: t.atoms[0],
-            j: t.atoms[1],
-            k: t.atoms[2],
-            l: t.atoms[3],
-            cell_j: t.cells[0],
-            cell_k: t.cells[1],
-            cell_l: t.cells[2],
-            phi: t.phi.try_into().expect("81 values"),
-        })
-        .collect();
-    Ok(Fc4 {
-        n_atoms: uc.n_atoms(),
-        terms,
-    })
+    Ok(fc4_from_terms(read_tdep_list(path, uc, 4)?, uc.n_atoms()))
 }
 
 fn read_tdep_list(path: &std::path::Path, uc: &Cell, order: usize) -> Result<Vec<ListTerm>> {
@@ -128,34 +95,18 @@ fn read_tdep_list(path: &std::path::Path, uc: &Cell, order: usize) -> Result<Vec
 /// per atom its terms in list order, first lattice vector 0, 9 tensor rows (α slowest, then β,
 /// γ along the line). The cutoff line holds the longest leg of any term (TDEP ignores it).
 pub fn format_tdep_fc3(fc3: &Fc3, uc: &Cell) -> String {
-    let terms: Vec<TermView> = fc3
-        .terms
-        .iter()
-        .map(|t| (vec![t.i, t.j, t.k], vec![t.cell_j, t.cell_k], &t.phi[..]))
-        .collect();
-    format_tdep_list(&terms, fc3.n_atoms, uc)
+    format_tdep_list(&fc3_terms(fc3), 3, fc3.n_atoms, uc)
 }
 
 /// Writes a quartet list as infile.forceconstant_fourthorder (TDEP writes this one without
 /// comment text; 27 tensor rows per quartet).
 pub fn format_tdep_fc4(fc4: &Fc4, uc: &Cell) -> String {
-    let terms: Vec<TermView> = fc4
-        .terms
-        .iter()
-        .map(|t| {
-            (
-                vec![t.i, t.j, t.k, t.l],
-                vec![t.cell_j, t.cell_k, t.cell_l],
-                &t.phi[..],
-            )
-        })
-        .collect();
-    format_tdep_list(&terms, fc4.n_atoms, uc)
+    format_tdep_list(&fc4_terms(fc4), 4, fc4.n_atoms, uc)
 }
 
-fn format_tdep_list(terms: &[TermView], n_atoms: usize, uc: &Cell) -> String {
+fn format_tdep_list(terms: &[ListTerm], order: usize, n_atoms: usize, uc: &Cell) -> String {
     use std::fmt::Write as _;
-    let third = terms.first().is_none_or(|t| t.0.len() == 3);
+    let third = order == 3;
     // Comment texts only in the third-order file, as TDEP writes them.
     let note = |text: String| if third { text } else { String::new() };
     let position = |k: usize, c: [i32; 3]| {
@@ -166,7 +117,7 @@ fn format_tdep_list(terms: &[TermView], n_atoms: usize, uc: &Cell) -> String {
     };
     let cutoff = terms
         .iter()
-        .map(|(atoms, cells, _)| {
+        .map(|ListTerm { atoms, cells, .. }| {
             let all: Vec<[f64; 3]> = std::iter::once(position(atoms[0], [0; 3]))
                 .chain(atoms[1..].iter().zip(cells).map(|(&a, &c)| position(a, c)))
                 .collect();
@@ -195,7 +146,7 @@ fn format_tdep_list(terms: &[TermView], n_atoms: usize, uc: &Cell) -> String {
     );
     let noun = if third { "triplet" } else { "quartet" };
     for a in 0..n_atoms {
-        let mine: Vec<_> = terms.iter().filter(|t| t.0[0] == a).collect();
+        let mine: Vec<&ListTerm> = terms.iter().filter(|t| t.atoms[0] == a).collect();
         let _ = writeln!(
             s,
             " {:>10}{:15}{}",
@@ -203,7 +154,7 @@ fn format_tdep_list(terms: &[TermView], n_atoms: usize, uc: &Cell) -> String {
             "",
             note(format!("How many {noun}s are atom {:>3} part of", a + 1))
         );
-        for (n, (atoms, cells, phi)) in mine.iter().enumerate() {
+        for (n, ListTerm { atoms, cells, phi }) in mine.iter().enumerate() {
             for (m, x) in atoms.iter().enumerate() {
                 let _ = writeln!(
                     s,
