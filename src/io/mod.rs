@@ -2,8 +2,8 @@
 //! (cell file, fc2 file, BORN file) triple into canonical inputs.
 
 pub mod born;
-mod fc_list;
 pub mod cif_adp;
+mod fc_list;
 pub mod hdf5_fc;
 pub mod hdf5_fc3;
 pub mod phonopy_fc;

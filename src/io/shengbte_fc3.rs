@@ -3,10 +3,10 @@
 //! 27 lines "a b c Φ" with c fastest) read into the canonical triplet list. The list is used as
 //! it is: it already names the lattice vectors, so no image sharing is involved.
 
+use super::fc_list::{ListTerm, fc3_from_terms, fc3_terms};
 use super::text::TextFile;
 use crate::crystal::Cell;
 use crate::error::{Error, Result};
-use super::fc_list::{ListTerm, fc3_from_terms, fc3_terms};
 use crate::fc::fc3::Fc3;
 use crate::linalg;
 use std::path::Path;

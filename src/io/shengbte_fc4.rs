@@ -2,10 +2,10 @@
 //! FORCE_CONSTANTS_3RD with a third lattice vector, four 1-based atoms and 81 lines
 //! "a b c d Ψ" (eV/Å⁴, d fastest), read into the canonical quartet list.
 
+use super::fc_list::{fc4_from_terms, fc4_terms};
 use super::shengbte_fc3::{format_blocks, read_blocks};
 use crate::crystal::Cell;
 use crate::error::Result;
-use super::fc_list::{fc4_from_terms, fc4_terms};
 use crate::fc::fc4::Fc4;
 use std::path::Path;
 

@@ -15,24 +15,87 @@ use crate::error::{Error, Result};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
-pub struct Checkpoint {
+/// One JSON file per irreducible point, `DIR/{folder}/q{index}.json`, each carrying the key of
+/// the settings that wrote it: the resume mechanism shared by the three- and four-phonon
+/// linewidths.
+pub struct KeyedFiles {
     dir: PathBuf,
     key: serde_json::Value,
 }
 
-impl Checkpoint {
-    pub fn new(out: &Path, key: serde_json::Value) -> Result<Checkpoint> {
-        let dir = out.join("linewidths");
+impl KeyedFiles {
+    pub fn new(out: &Path, folder: &str, key: serde_json::Value) -> Result<KeyedFiles> {
+        let dir = out.join(folder);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        Ok(Checkpoint { dir, key })
+        Ok(KeyedFiles { dir, key })
     }
 
-    fn path(&self, iq: usize) -> PathBuf {
+    pub fn path(&self, iq: usize) -> PathBuf {
         self.dir.join(format!("q{iq:06}.json"))
     }
 
+    /// The file of point `iq` (its path and content), None when there is none; a file that
+    /// is not JSON (`what` names what it should be) or has another key is an error.
+    pub fn read(&self, iq: usize, what: &str) -> Result<Option<(PathBuf, serde_json::Value)>> {
+        let p = self.path(iq);
+        let text = match std::fs::read_to_string(&p) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(&p, e)),
+        };
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::parse(&p, e.line(), format!("not a {what}: {e}")))?;
+        if v["key"] != self.key {
+            return Err(Error::input(format!(
+                "{} was written by a run with other settings ({}); this run has {}. Use another --out or remove {}",
+                p.display(),
+                v["key"],
+                self.key,
+                self.dir.display()
+            )));
+        }
+        Ok(Some((p, v)))
+    }
+
+    /// Writes `fields` plus the key as the file of point `iq`, atomically (temporary file,
+    /// then rename), so a kill never leaves a half-written file behind.
+    pub fn write(
+        &self,
+        iq: usize,
+        mut fields: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<()> {
+        fields.insert("key".into(), self.key.clone());
+        let text = serde_json::to_string(&fields).map_err(|e| Error::Numerical(e.to_string()))?;
+        let p = self.path(iq);
+        let tmp = p.with_extension("json.tmp");
+        std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))
+    }
+}
+
+/// A JSON [nt][nb] array of numbers, None unless it has exactly that shape.
+pub fn json_table(x: &serde_json::Value, nt: usize, nb: usize) -> Option<Vec<Vec<f64>>> {
+    let rows: Vec<Vec<f64>> = x
+        .as_array()?
+        .iter()
+        .map(|r| r.as_array()?.iter().map(|y| y.as_f64()).collect())
+        .collect::<Option<_>>()?;
+    (rows.len() == nt && rows.iter().all(|r| r.len() == nb)).then_some(rows)
+}
+
+pub struct Checkpoint {
+    files: KeyedFiles,
+}
+
+impl Checkpoint {
+    pub fn new(out: &Path, key: serde_json::Value) -> Result<Checkpoint> {
+        Ok(Checkpoint {
+            files: KeyedFiles::new(out, "linewidths", key)?,
+        })
+    }
+
     fn rows_path(&self, iq: usize) -> PathBuf {
-        self.dir.join(format!("q{iq:06}.collisions.bin"))
+        self.files.dir.join(format!("q{iq:06}.collisions.bin"))
     }
 
     /// Γ[T][s] of irreducible point `iq` (and its collision rows of `row_len` values per
@@ -94,34 +157,10 @@ impl Checkpoint {
         nt: usize,
         nb: usize,
     ) -> Result<Option<(Vec<Vec<f64>>, GammaParts)>> {
-        let p = self.path(iq);
-        let text = match std::fs::read_to_string(&p) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io(&p, e)),
+        let Some((p, v)) = self.files.read(iq, "linewidth file")? else {
+            return Ok(None);
         };
-        let v: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::parse(&p, e.line(), format!("not a linewidth file: {e}")))?;
-        if v["key"] != self.key {
-            return Err(Error::input(format!(
-                "{} was written by a run with other settings ({}); this run has {}. Use another --out or remove {}",
-                p.display(),
-                v["key"],
-                self.key,
-                self.dir.display()
-            )));
-        }
-        let table = |x: &serde_json::Value| -> Option<Vec<Vec<f64>>> {
-            let rows: Vec<Vec<f64>> = x
-                .as_array()?
-                .iter()
-                .map(|r| {
-                    r.as_array()
-                        .map(|x| x.iter().filter_map(|y| y.as_f64()).collect())
-                })
-                .collect::<Option<_>>()?;
-            (rows.len() == nt && rows.iter().all(|r: &Vec<f64>| r.len() == nb)).then_some(rows)
-        };
+        let table = |x: &serde_json::Value| json_table(x, nt, nb);
         let bad = || {
             Error::dataset(
                 &p,
@@ -162,18 +201,13 @@ impl Checkpoint {
             std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
             std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))?;
         }
-        let p = self.path(iq);
-        let tmp = p.with_extension("json.tmp");
         let parts: serde_json::Map<String, serde_json::Value> = GammaParts::NAMES
             .iter()
             .zip(point.parts.tables())
             .map(|(n, t)| (n.to_string(), json!(t)))
             .collect();
-        let text = serde_json::to_string(
-            &json!({"key": self.key, "grid_point": grid_point, "gamma": gamma, "parts": parts}),
-        )
-        .map_err(|e| Error::Numerical(e.to_string()))?;
-        std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &p).map_err(|e| Error::io(&p, e))
+        let fields = json!({"grid_point": grid_point, "gamma": gamma, "parts": parts});
+        self.files
+            .write(iq, fields.as_object().expect("an object").clone())
     }
 }

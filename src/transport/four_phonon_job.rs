@@ -3,6 +3,7 @@
 //! resumes and `--q-range` jobs split the work like the three-phonon linewidths), averaged over
 //! degenerate modes, then added to the three-phonon Γ (Matthiessen) by the κ job.
 
+use super::checkpoint::{KeyedFiles, json_table};
 use crate::anharmonic::fc4_fourier::Fc4Fourier;
 use crate::anharmonic::four_phonon::{
     CLASS_NAMES, FourDelta, FourPhononAtQ, FourPhononMode, FourPhononOptions, four_phonon_at,
@@ -153,39 +154,18 @@ fn average_degenerate(p: &mut FourPhononAtQ, freqs: &[f64]) {
     }
 }
 
-/// Per-point files of Γ_4ph, written atomically (temporary file, then rename).
-struct Store {
-    dir: PathBuf,
-    key: serde_json::Value,
-}
+/// Per-point files of Γ_4ph (`DIR/fourphonon/q{index}.json`).
+struct Store(KeyedFiles);
 
 impl Store {
     fn new(out: &Path, key: serde_json::Value) -> Result<Store> {
-        let dir = out.join("fourphonon");
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        Ok(Store { dir, key })
-    }
-
-    fn path(&self, iq: usize) -> PathBuf {
-        self.dir.join(format!("q{iq:06}.json"))
+        Ok(Store(KeyedFiles::new(out, "fourphonon", key)?))
     }
 
     fn load(&self, iq: usize, g0: usize, nt: usize, nb: usize) -> Result<Option<FourPhononAtQ>> {
-        let p = self.path(iq);
-        let text = match std::fs::read_to_string(&p) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io(&p, e)),
+        let Some((p, v)) = self.0.read(iq, "four-phonon file")? else {
+            return Ok(None);
         };
-        let v: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::parse(&p, e.line(), format!("not a four-phonon file: {e}")))?;
-        if v["key"] != self.key {
-            return Err(Error::input(format!(
-                "{} was written by a run with other settings; use another --out or remove {}",
-                p.display(),
-                self.dir.display()
-            )));
-        }
         let bad = |what: &str| {
             Error::dataset(
                 &p,
@@ -197,17 +177,7 @@ impl Store {
             return Err(bad("grid_point"));
         }
         let table = |x: &serde_json::Value, what: &str| -> Result<Vec<Vec<f64>>> {
-            let rows: Option<Vec<Vec<f64>>> = x.as_array().and_then(|rows| {
-                rows.iter()
-                    .map(|r| {
-                        r.as_array().and_then(|x| {
-                            x.iter().map(|y| y.as_f64()).collect::<Option<Vec<f64>>>()
-                        })
-                    })
-                    .collect()
-            });
-            rows.filter(|r| r.len() == nt && r.iter().all(|x| x.len() == nb))
-                .ok_or_else(|| bad(what))
+            json_table(x, nt, nb).ok_or_else(|| bad(what))
         };
         let counts = |name: &str| -> Result<[u64; 3]> {
             let c: Option<Vec<u64>> = v[name]
@@ -241,15 +211,12 @@ impl Store {
                 .collect::<serde_json::Map<_, _>>()
                 .into()
         };
-        let text = serde_json::to_string(&json!({
-            "key": self.key, "grid_point": g0,
+        let fields = json!({
+            "grid_point": g0,
             "gamma": by_class(&p.gamma), "std_error": by_class(&p.std_error),
             "processes": p.processes, "pairs_built": p.pairs_built,
-        }))
-        .map_err(|e| Error::Numerical(e.to_string()))?;
-        let path = self.path(iq);
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
+        });
+        self.0
+            .write(iq, fields.as_object().expect("an object").clone())
     }
 }
