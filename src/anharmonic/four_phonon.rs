@@ -262,7 +262,7 @@ impl Kernel<'_> {
         class: usize,
         g: [usize; 3],
         allowed: &[Allowed],
-        scratch: &mut (Fc4Scratch, Vec<f64>, [Vec<C64>; 3]),
+        scratch: &mut Scratch,
         scale: f64,
         acc: &mut [f64],
     ) {
@@ -361,13 +361,6 @@ pub fn four_phonon_at(
         opts,
         occupations,
     };
-    let new_scratch = || {
-        (
-            Fc4Scratch::new(fc4),
-            vec![0.0; nb * nb * nb * nb],
-            std::array::from_fn::<Vec<C64>, 3, _>(|_| Vec::with_capacity(nb * nb)),
-        )
-    };
     let zeros = || vec![vec![0.0; nb]; nt];
     let mut out = FourPhononAtQ {
         gamma: std::array::from_fn(|_| zeros()),
@@ -379,68 +372,124 @@ pub fn four_phonon_at(
         |flat: &[f64]| -> Vec<Vec<f64>> { flat.chunks(nb).map(|c| c.to_vec()).collect() };
     for class in 0..3 {
         let sets = class_pairs(&ph.mesh, g0, class);
-        // Screening: the allowed processes of every set per band s of q (cheap: frequencies
-        // and velocities only).
-        let counts: Vec<(Vec<u32>, Vec<f64>)> = sets
+        let FourPhononMode::Sampled { pairs: m, seed } = opts.mode else {
+            // Exact: one pass, each set screened once and summed when anything is allowed.
+            let (acc, processes, built) = kernel.exact_sum(class, &sets);
+            out.gamma[class] = to_table(&acc);
+            out.processes[class] = processes;
+            out.pairs_built[class] = built;
+            continue;
+        };
+        // Screening of every set first: the allowed processes per band s of q and their
+        // screening weights (cheap: frequencies and velocities only).
+        let screened: Vec<(u64, Vec<f64>)> = sets
             .par_iter()
             .map_init(Vec::new, |buf, g| {
                 kernel.screen(class, *g, buf);
-                let mut c = vec![0u32; nb];
                 let mut w = vec![0.0; nb];
                 for a in buf.iter() {
-                    c[a.s[0] as usize] += 1;
                     w[a.s[0] as usize] += kernel.weight(g, a);
                 }
-                (c, w)
+                (buf.len() as u64, w)
             })
             .collect();
-        let count = |i: usize| counts[i].0.iter().map(|&c| c as u64).sum::<u64>();
-        let active: Vec<usize> = (0..sets.len()).filter(|&i| count(i) > 0).collect();
-        out.processes[class] = active.iter().map(|&i| count(i)).sum();
-        let sampled = match opts.mode {
-            FourPhononMode::Sampled { pairs, seed } if pairs < active.len() => Some((pairs, seed)),
-            _ => None,
-        };
-        let Some((m, seed)) = sampled else {
-            let chunks: Vec<Vec<f64>> = active
-                .par_chunks(CHUNK)
-                .map_init(
-                    || (new_scratch(), Vec::new()),
-                    |(scratch, buf), chunk| {
-                        let mut acc = vec![0.0; nt * nb];
-                        for &i in chunk {
-                            kernel.screen(class, sets[i], buf);
-                            kernel.contribution(class, sets[i], buf, scratch, 1.0, &mut acc);
-                        }
-                        acc
-                    },
-                )
-                .collect();
-            let mut acc = vec![0.0; nt * nb];
-            for c in chunks {
-                for (a, b) in acc.iter_mut().zip(c) {
-                    *a += b;
-                }
-            }
+        out.processes[class] = screened.iter().map(|(c, _)| c).sum();
+        let (active, weights): (Vec<[usize; 3]>, Vec<&Vec<f64>>) = sets
+            .iter()
+            .zip(&screened)
+            .filter(|(_, (c, _))| *c > 0)
+            .map(|(g, (_, w))| (*g, w))
+            .unzip();
+        if m >= active.len() {
+            // No more active sets than draws: enumerate them.
+            let (acc, _, built) = kernel.exact_sum(class, &active);
             out.gamma[class] = to_table(&acc);
-            out.pairs_built[class] = active.len() as u64;
+            out.pairs_built[class] = built;
             continue;
-        };
+        }
+        let (mean, se) = kernel.sampled_sum(class, &active, &weights, m, seed);
+        out.gamma[class] = to_table(&mean);
+        out.std_error[class] = to_table(&se);
+        out.pairs_built[class] = m as u64;
+    }
+    out
+}
+
+/// Per-thread work arrays of the fourth-order sums.
+type Scratch = (Fc4Scratch, Vec<f64>, [Vec<C64>; 3]);
+
+impl Kernel<'_> {
+    fn scratch(&self) -> Scratch {
+        let nb = self.ph.nb;
+        (
+            Fc4Scratch::new(self.fc4),
+            vec![0.0; nb * nb * nb * nb],
+            std::array::from_fn(|_| Vec::with_capacity(nb * nb)),
+        )
+    }
+
+    /// Σ over `sets` of a class ([T·nb], chunk sums added in order: independent of threads),
+    /// with the number of processes inside the window and of sets whose fourth-order sum was
+    /// built.
+    fn exact_sum(&self, class: usize, sets: &[[usize; 3]]) -> (Vec<f64>, u64, u64) {
+        let width = self.opts.temperatures.len() * self.ph.nb;
+        let chunks: Vec<(Vec<f64>, u64, u64)> = sets
+            .par_chunks(CHUNK)
+            .map_init(
+                || (self.scratch(), Vec::new()),
+                |(scratch, buf), chunk| {
+                    let (mut acc, mut processes, mut built) = (vec![0.0; width], 0, 0);
+                    for g in chunk {
+                        self.screen(class, *g, buf);
+                        if buf.is_empty() {
+                            continue;
+                        }
+                        processes += buf.len() as u64;
+                        built += 1;
+                        self.contribution(class, *g, buf, scratch, 1.0, &mut acc);
+                    }
+                    (acc, processes, built)
+                },
+            )
+            .collect();
+        let mut total = (vec![0.0; width], 0, 0);
+        for (acc, p, b) in chunks {
+            for (a, x) in total.0.iter_mut().zip(acc) {
+                *a += x;
+            }
+            total.1 += p;
+            total.2 += b;
+        }
+        total
+    }
+
+    /// The sampled estimate of a class sum over the `active` sets and its standard error
+    /// ([T·nb] each), from `m` draws; `weights[i]` are set i's screening weights per band.
+    fn sampled_sum(
+        &self,
+        class: usize,
+        active: &[[usize; 3]],
+        weights: &[&Vec<f64>],
+        m: usize,
+        seed: u64,
+    ) -> (Vec<f64>, Vec<f64>) {
+        let nb = self.ph.nb;
+        let width = self.opts.temperatures.len() * nb;
         // Defensive mixture importance sampling: the draw probability of a set is the average,
         // over the bands s of q that scatter at all, of its share of s's screening weight
-        // (Σ δ W/(f' f'' f''') over its allowed processes: everything but |V|²). Every band
-        // thus gets draws in proportion to its own support, and each draw gives the unbiased
-        // estimate F/p of every band's class sum.
+        // (Σ δ W/(f' f'' f''') over its allowed processes, W bounding the occupation factor).
+        // Every band thus gets draws in proportion to its own support, and each draw gives the
+        // unbiased estimate F/p of every band's class sum.
         let per_band: Vec<f64> = (0..nb)
-            .map(|b| active.iter().map(|&i| counts[i].1[b]).sum())
+            .map(|b| weights.iter().map(|w| w[b]).sum())
             .collect();
         let bands = per_band.iter().filter(|&&t| t > 0.0).count() as f64;
-        let prob: Vec<f64> = active
+        let prob: Vec<f64> = weights
             .iter()
-            .map(|&i| {
+            .map(|w| {
                 (0..nb)
                     .filter(|&b| per_band[b] > 0.0)
-                    .map(|b| counts[i].1[b] / per_band[b])
+                    .map(|b| w[b] / per_band[b])
                     .sum::<f64>()
                     / bands
             })
@@ -454,7 +503,7 @@ pub fn four_phonon_at(
         // Stratified draws: the cumulative probability is cut into m equal strata and one set
         // is drawn in each (a random point inside the stratum), which spreads the draws over
         // the whole list instead of leaving gaps by chance.
-        let mut rng = SplitMix64::new(seed ^ ((g0 as u64) << 8) ^ class as u64);
+        let mut rng = SplitMix64::new(seed ^ ((self.g0 as u64) << 8) ^ class as u64);
         let draws: Vec<usize> = (0..m)
             .map(|k| {
                 let u = (k as f64 + rng.next_f64()) / m as f64 * run;
@@ -464,22 +513,15 @@ pub fn four_phonon_at(
         let estimates: Vec<Vec<f64>> = draws
             .par_chunks(CHUNK)
             .map_init(
-                || (new_scratch(), Vec::new()),
+                || (self.scratch(), Vec::new()),
                 |(scratch, buf), chunk| {
                     chunk
                         .iter()
                         .map(|&a| {
-                            let i = active[a];
-                            let mut acc = vec![0.0; nt * nb];
-                            kernel.screen(class, sets[i], buf);
-                            kernel.contribution(
-                                class,
-                                sets[i],
-                                buf,
-                                scratch,
-                                run / prob[a],
-                                &mut acc,
-                            );
+                            let mut acc = vec![0.0; width];
+                            self.screen(class, active[a], buf);
+                            let scale = run / prob[a];
+                            self.contribution(class, active[a], buf, scratch, scale, &mut acc);
                             acc
                         })
                         .collect::<Vec<_>>()
@@ -488,7 +530,7 @@ pub fn four_phonon_at(
             .flatten()
             .collect();
         let mf = m as f64;
-        let mut mean = vec![0.0; nt * nb];
+        let mut mean = vec![0.0; width];
         for e in &estimates {
             for (a, b) in mean.iter_mut().zip(e) {
                 *a += b / mf;
@@ -498,7 +540,7 @@ pub fn four_phonon_at(
         // squared difference estimates the sum of their variances (conservative: a trend
         // between the two adds to it).
         let pairs = m / 2;
-        let mut var = vec![0.0; nt * nb];
+        let mut var = vec![0.0; width];
         for k in 0..pairs {
             for ((v, x), y) in var
                 .iter_mut()
@@ -508,12 +550,9 @@ pub fn four_phonon_at(
                 *v += (x - y) * (x - y) * mf / (2.0 * pairs as f64);
             }
         }
-        let se: Vec<f64> = var.iter().map(|v| v.sqrt() / mf).collect();
-        out.gamma[class] = to_table(&mean);
-        out.std_error[class] = to_table(&se);
-        out.pairs_built[class] = m as u64;
+        let se = var.iter().map(|v| v.sqrt() / mf).collect();
+        (mean, se)
     }
-    out
 }
 
 /// A small deterministic generator (SplitMix64) for the sampled estimator: the same seed gives
