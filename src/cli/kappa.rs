@@ -67,8 +67,9 @@ pub struct KappaArgs {
 #[derive(Args, Debug, Clone)]
 pub struct FourPhononArgs {
     /// Fourth-order force constants (FourPhonon FORCE_CONSTANTS_4TH or TDEP
-    /// infile.forceconstant_fourthorder): adds four-phonon scattering to every mode.
-    #[arg(long)]
+    /// infile.forceconstant_fourthorder): adds four-phonon scattering to every mode (computed on
+    /// the mesh with the three-phonon Γ, so not with --read-gamma).
+    #[arg(long, conflicts_with = "read_gamma")]
     pub fc4: Option<PathBuf>,
     /// The cell FORCE_CONSTANTS_4TH's atom indices refer to, when it is not --cell's primitive
     /// cell (CONTROL or POSCAR; default: --fc3-cell).
@@ -104,11 +105,6 @@ impl FourPhononArgs {
         let Some(path) = &self.fc4 else {
             return Ok(None);
         };
-        if transport.lbte {
-            return Err(Error::input(
-                "--fc4 with --lbte: four-phonon scattering enters the RTA and Wigner κ only; drop --lbte",
-            ));
-        }
         let delta = match transport.delta()? {
             DeltaMethod::Adaptive(s) => FourDelta::Adaptive(s),
             DeltaMethod::Gaussian(s) => FourDelta::Gaussian(s),
@@ -367,22 +363,17 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
     )?;
     opts.checkpoint = Some((a.out.clone(), run_key(a, &deck, mesh, &temperatures)));
     opts.q_range = a.q_range.as_deref().map(parse_range).transpose()?;
-    let fc4_info = match a.four_phonon.settings(
-        &input,
-        &a.transport,
-        a.fc3_layout.fc3_cell.as_deref(),
-    )? {
-        Some((settings, info)) if a.read_gamma.is_none() => {
-            opts.four_phonon = Some(settings);
-            Some(info)
-        }
-        Some(_) => {
-            return Err(Error::input(
-                "--fc4 with --read-gamma: four-phonon rates are computed on the mesh with the three-phonon ones; give --fc3 instead",
-            ));
-        }
-        None => None,
-    };
+    let fc4_info =
+        match a
+            .four_phonon
+            .settings(&input, &a.transport, a.fc3_layout.fc3_cell.as_deref())?
+        {
+            Some((settings, info)) => {
+                opts.four_phonon = Some(settings);
+                Some(info)
+            }
+            None => None,
+        };
     let isotope = opts.isotope.clone();
     let (res, fc3_info) = match (&a.read_gamma, &a.fc3) {
         (Some(g), _) => (

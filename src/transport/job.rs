@@ -373,6 +373,12 @@ pub fn run_kappa_deltas(
     runs: &[DeltaRun],
     cache: Option<SeriesCache>,
 ) -> Result<Vec<KappaRun>> {
+    if opts.four_phonon.is_some() && opts.lbte {
+        // Checked before any work: the three-phonon-only κ would need a second LBTE solve.
+        return Err(Error::input(
+            "four-phonon scattering (--fc4) with the direct LBTE solution (--lbte) is not available; drop --lbte (κ_P then comes from the RTA/Wigner solution)",
+        ));
+    }
     let prim = dm.primitive();
     let KappaMesh {
         rotations,
@@ -470,11 +476,6 @@ pub fn run_kappa_deltas(
         })
         .collect::<Result<_>>()?;
     pb.finish_and_clear();
-    if opts.four_phonon.is_some() && opts.lbte {
-        return Err(Error::input(
-            "four-phonon scattering with the direct LBTE solution is not available; drop --lbte (κ_P then comes from the RTA/Wigner solution)",
-        ));
-    }
     let four = match &opts.four_phonon {
         Some(s) => Some(super::four_phonon_job::four_phonon_points(
             &ph,
