@@ -16,31 +16,9 @@ use std::path::Path;
 
 const SW: &str = "fourphonon-si-inputs";
 
-fn table(rel: &str) -> Vec<Vec<f64>> {
-    std::fs::read_to_string(data(rel))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split_whitespace().map(|t| t.parse().unwrap()).collect())
-        .collect()
-}
-
-fn sw_input() -> latdyn::io::HarmonicInput {
-    latdyn::io::load_harmonic(
-        &data(&format!("{SW}/CONTROL")),
-        &data(&format!("{SW}/FORCE_CONSTANTS_2ND")),
-        None,
-        &latdyn::io::CellOptions {
-            masses: vec![("Si".into(), 28.0855099896)],
-            ..Default::default()
-        },
-    )
-    .unwrap()
-}
-
 /// Phonons (with velocities) on the 4×4×4 mesh and the fc4 in Fourier layout.
 fn sw_setup() -> (MeshPhonons, Fc4Fourier, Vec<[[i32; 3]; 3]>) {
-    let input = sw_input();
+    let input = sw_input(fourphonon_si_mass());
     let (fc4, _) =
         latdyn::io::load_fc4(&input, &data(&format!("{SW}/FORCE_CONSTANTS_4TH")), None).unwrap();
     let dm = input.dynamical_matrix(false).unwrap();
@@ -63,7 +41,7 @@ fn options(delta: FourDelta, mode: FourPhononMode) -> FourPhononOptions {
 
 #[test]
 fn fc4_files_read_with_exact_sum_rule_and_convert_both_ways() {
-    let input = sw_input();
+    let input = sw_input(fourphonon_si_mass());
     let (fc4, asr) =
         latdyn::io::load_fc4(&input, &data(&format!("{SW}/FORCE_CONSTANTS_4TH")), None).unwrap();
     assert_eq!(fc4.terms.len(), 658);
@@ -109,7 +87,7 @@ fn fc4_files_read_with_exact_sum_rule_and_convert_both_ways() {
 
 #[test]
 fn fc4_errors_name_the_block_and_line() {
-    let input = sw_input();
+    let input = sw_input(fourphonon_si_mass());
     let good = std::fs::read_to_string(data(&format!("{SW}/FORCE_CONSTANTS_4TH"))).unwrap();
     let dir = tmp_dir("fc4_bad");
     let lines: Vec<&str> = good.lines().collect();

@@ -7,28 +7,6 @@ use common::*;
 use latdyn::harmonic::eigen::degenerate_sets;
 use latdyn::harmonic::phonons::{SolveOptions, solve_point};
 
-fn table(rel: &str) -> Vec<Vec<f64>> {
-    std::fs::read_to_string(data(rel))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split_whitespace().map(|t| t.parse().unwrap()).collect())
-        .collect()
-}
-
-fn sw_input(masses: Vec<(String, f64)>) -> latdyn::io::HarmonicInput {
-    latdyn::io::load_harmonic(
-        &data("fourphonon-si-inputs/CONTROL"),
-        &data("fourphonon-si-inputs/FORCE_CONSTANTS_2ND"),
-        None,
-        &latdyn::io::CellOptions {
-            masses,
-            ..Default::default()
-        },
-    )
-    .unwrap()
-}
-
 #[test]
 fn control_file_gives_cell_supercell_and_settings() {
     let c =
@@ -56,7 +34,7 @@ fn control_file_gives_cell_supercell_and_settings() {
 /// does not depend on the basis of the subspace) is comparable.
 #[test]
 fn force_constants_2nd_match_fourphonon() {
-    let input = sw_input(vec![("Si".into(), 28.0855099896)]);
+    let input = sw_input(fourphonon_si_mass());
     assert!(input.asr_violation < 1e-13, "{}", input.asr_violation);
     let dm = input.dynamical_matrix(false).unwrap();
     let rec = input.primitive().reciprocal();
@@ -139,7 +117,7 @@ fn control_file_errors_name_the_key() {
 /// process's broadening); the bounds below guard the present agreement, not the 1 % goal.
 #[test]
 fn force_constants_3rd_and_fourphonon_three_phonon_rates() {
-    let input = sw_input(vec![("Si".into(), 28.0855099896)]);
+    let input = sw_input(fourphonon_si_mass());
     let (fc3, asr) = latdyn::io::load_fc3(
         &input,
         &data("fourphonon-si-inputs/FORCE_CONSTANTS_3RD"),

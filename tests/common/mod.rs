@@ -121,3 +121,32 @@ pub fn kappa_json_without_timing(dir: &std::path::Path) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// A whitespace-separated numeric table (blank lines skipped), e.g. ShengBTE/FourPhonon BTE.* files.
+pub fn table(rel: &str) -> Vec<Vec<f64>> {
+    std::fs::read_to_string(data(rel))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split_whitespace().map(|t| t.parse().unwrap()).collect())
+        .collect()
+}
+
+/// FourPhonon's Stillinger–Weber Si: CONTROL + FORCE_CONSTANTS_2ND, with these masses.
+pub fn sw_input(masses: Vec<(String, f64)>) -> latdyn::io::HarmonicInput {
+    latdyn::io::load_harmonic(
+        &data("fourphonon-si-inputs/CONTROL"),
+        &data("fourphonon-si-inputs/FORCE_CONSTANTS_2ND"),
+        None,
+        &latdyn::io::CellOptions {
+            masses,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// The mass FourPhonon's reference runs use for Si (its natural-abundance average).
+pub fn fourphonon_si_mass() -> Vec<(String, f64)> {
+    vec![("Si".into(), 28.0855099896)]
+}
