@@ -7,7 +7,7 @@
 
 use super::linewidth::{DeltaMethod, MeshPhonons};
 use crate::harmonic::dos::{SortedTetrahedra, tetrahedra};
-use crate::harmonic::eigen::degenerate_sets;
+use crate::harmonic::eigen::{average_over_sets, degenerate_sets};
 use crate::linalg::Mat3;
 use crate::units::DEGENERACY_TOL_THZ;
 
@@ -92,11 +92,6 @@ pub fn isotope_gamma_at(
     for s in 0..nb {
         gamma[s] *= std::f64::consts::PI * f0[s] * f0[s] / (4.0 * n as f64);
     }
-    for set in degenerate_sets(f0, DEGENERACY_TOL_THZ) {
-        let avg = set.iter().map(|&s| gamma[s]).sum::<f64>() / set.len() as f64;
-        for &s in &set {
-            gamma[s] = avg;
-        }
-    }
+    average_over_sets(&mut gamma, &degenerate_sets(f0, DEGENERACY_TOL_THZ));
     gamma
 }

@@ -53,6 +53,17 @@ pub fn solve_hermitian(d: &[C64], nb: usize) -> Result<Modes> {
 }
 
 /// Index sets of degenerate modes (frequencies linked by |Δf| < tol), as phonopy's degenerate_sets.
+/// Replaces the values of every degenerate set (from `degenerate_sets`) by their mean: a
+/// per-mode quantity whose split inside a degenerate subspace depends on the eigenvector basis.
+pub fn average_over_sets(row: &mut [f64], sets: &[Vec<usize>]) {
+    for set in sets {
+        let avg = set.iter().map(|&s| row[s]).sum::<f64>() / set.len() as f64;
+        for &s in set {
+            row[s] = avg;
+        }
+    }
+}
+
 pub fn degenerate_sets(freqs: &[f64], tol: f64) -> Vec<Vec<usize>> {
     let mut sets: Vec<Vec<usize>> = Vec::new();
     let mut done = vec![false; freqs.len()];

@@ -10,7 +10,7 @@ use crate::anharmonic::four_phonon::{
 };
 use crate::anharmonic::linewidth::MeshPhonons;
 use crate::error::{Error, Result};
-use crate::harmonic::eigen::degenerate_sets;
+use crate::harmonic::eigen::{average_over_sets, degenerate_sets};
 use crate::units::DEGENERACY_TOL_THZ;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -141,15 +141,10 @@ fn four_phonon_key(key: &serde_json::Value, s: &FourPhononSettings) -> serde_jso
 /// Averages every table over the degenerate modes of q (FourPhonon does not; its rates differ
 /// between partners of a degenerate set, while their sum is what compares).
 fn average_degenerate(p: &mut FourPhononAtQ, freqs: &[f64]) {
-    for set in degenerate_sets(freqs, DEGENERACY_TOL_THZ) {
-        let n = set.len() as f64;
-        for table in p.gamma.iter_mut().chain(p.std_error.iter_mut()) {
-            for row in table.iter_mut() {
-                let avg = set.iter().map(|&s| row[s]).sum::<f64>() / n;
-                for &s in &set {
-                    row[s] = avg;
-                }
-            }
+    let sets = degenerate_sets(freqs, DEGENERACY_TOL_THZ);
+    for table in p.gamma.iter_mut().chain(p.std_error.iter_mut()) {
+        for row in table.iter_mut() {
+            average_over_sets(row, &sets);
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::fc::fc3::Fc3;
 use crate::harmonic::bz_grid::BzGrid;
 use crate::harmonic::dos::tetrahedra;
 use crate::harmonic::dynmat::DynamicalMatrix;
-use crate::harmonic::eigen::degenerate_sets;
+use crate::harmonic::eigen::{average_over_sets, degenerate_sets};
 use crate::harmonic::mesh::{IrreducibleMesh, Mesh};
 use crate::harmonic::phonon_cache::PhononCache;
 use crate::harmonic::phonons::{SolveOptions, progress_bar, solve_point, solve_points};
@@ -284,14 +284,10 @@ pub fn point_scattering_deltas(
         .into_iter()
         .map(|sc| {
             let (mut g, mut parts) = (sc.gamma, sc.parts);
-            for set in degenerate_sets(ph.freqs(g0), DEGENERACY_TOL_THZ) {
-                let tables = std::iter::once(&mut g).chain(parts.tables_mut());
-                for row in tables.flat_map(|t| t.iter_mut()) {
-                    let avg = set.iter().map(|&s| row[s]).sum::<f64>() / set.len() as f64;
-                    for &s in &set {
-                        row[s] = avg;
-                    }
-                }
+            let sets = degenerate_sets(ph.freqs(g0), DEGENERACY_TOL_THZ);
+            let tables = std::iter::once(&mut g).chain(parts.tables_mut());
+            for row in tables.flat_map(|t| t.iter_mut()) {
+                average_over_sets(row, &sets);
             }
             let rows = match (maps, sc.columns) {
                 (Some(m), Some((triplets, cols))) => Some(lbte::collision_rows(
