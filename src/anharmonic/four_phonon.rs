@@ -90,24 +90,6 @@ impl FourPhononAtQ {
         }
         t
     }
-
-    /// Standard error of the total (classes are sampled independently: added in quadrature).
-    pub fn total_error(&self) -> Vec<Vec<f64>> {
-        let mut t: Vec<Vec<f64>> = self.std_error[0]
-            .iter()
-            .map(|r| r.iter().map(|x| x * x).collect())
-            .collect();
-        for c in 1..3 {
-            for (a, b) in t.iter_mut().zip(&self.std_error[c]) {
-                for (x, y) in a.iter_mut().zip(b) {
-                    *x += y * y;
-                }
-            }
-        }
-        t.into_iter()
-            .map(|r| r.into_iter().map(f64::sqrt).collect())
-            .collect()
-    }
 }
 
 /// Grid index of Σ sign·address (mod mesh).
