@@ -21,6 +21,7 @@ pub mod io;
 pub mod linalg;
 pub mod md;
 pub mod output;
+pub mod scattering;
 pub mod transport;
 pub mod units;
 pub mod workflow;

@@ -51,6 +51,13 @@ pub const THREE_PHONON_GAMMA: f64 = HBAR_EV_S * EV_J * EV_J * EV_J
         * AMU_KG
         * AMU_KG);
 
+/// Scale of the one-phonon S(Q,E) weights (physics.md §8): phonopy's DynamicStructureFactor scale,
+/// so that latdyn and phonopy numbers compare directly. A weight is
+/// (n + 1)/f · |Σ_κ A_κ e^{−W} e^{iG·r} Q·e*/√(2m_κ)|² · SQE_SCALE with f in THz, m in amu,
+/// Q in Å⁻¹ and A in electrons (X-ray) or fm (neutron); the scale is 1/(amu · (2π · 1 THz)²) in SI.
+pub const SQE_SCALE: f64 =
+    1.0 / (AMU_KG * (2.0 * std::f64::consts::PI * 1e12) * (2.0 * std::f64::consts::PI * 1e12));
+
 /// Prefactor of the four-phonon linewidth (physics.md §7) in latdyn units:
 /// Γ[THz] = FOUR_PHONON_GAMMA · Σ W |V|² g / (f f' f'' f''' N²), with V in eV/Å⁴/amu², f in THz and
 /// the δ weight g in 1/THz. From the rate 1/τ = πħ²/(8N²) Σ W |V|² δ(ω…)/(ωω'ω''ω''') (angular

@@ -8,6 +8,7 @@ mod convert_fc3;
 mod info;
 mod kappa;
 mod md;
+mod sqe;
 
 use crate::config::{self, Deck};
 use crate::error::{Error, Result};
@@ -54,6 +55,9 @@ pub enum Command {
     /// q-mesh convergence series of κ, ADPs, DOS or thermodynamics, extrapolated to the
     /// infinite mesh, with a verdict.
     Converge(converge::ConvergeArgs),
+    /// One-phonon S(Q,E) for inelastic X-ray and neutron scattering: Q lists, paths, planes,
+    /// powder averages; lineshapes and resolution.
+    Sqe(sqe::SqeArgs),
     /// Analyses of MD trajectories: `latdyn md adp` (ADPs by atom and by site, migration guard).
     Md(md::MdArgs),
 }
@@ -308,6 +312,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Kappa(a) => kappa::run(&a, progress)?,
         Command::Adp(a) => adp::run(&a, progress)?,
         Command::Md(a) => md::run(&a, progress)?,
+        Command::Sqe(a) => sqe::run(&a, progress)?,
         Command::Converge(a) => converge::run(&a, progress)?,
     }
     Ok(())

@@ -29,6 +29,7 @@ enum Ctx<'a> {
     Bands(&'a BandStructure),
     Dos(&'a DosResult, &'a [String]),
     Xy(&'a XyPlot),
+    Heat(&'a HeatMap),
 }
 
 /// A generic x–y chart: measured or computed points as markers, and model curves as lines.
@@ -227,6 +228,7 @@ fn draw_ctx<DB: DrawingBackend>(
         Ctx::Bands(b) => bands_impl(root, b),
         Ctx::Dos(d, n) => dos_impl(root, d, n),
         Ctx::Xy(p) => xy_impl(root, p),
+        Ctx::Heat(h) => heat_impl(root, h),
     }
 }
 
@@ -260,4 +262,111 @@ pub fn plot_dos(stem: &Path, dos: &DosResult, names: &[String]) -> Result<()> {
 /// A generic x–y chart: `stem`.svg and `stem`.png.
 pub fn plot_xy(stem: &Path, plot: &XyPlot) -> Result<()> {
     write(stem, (900, 600), Ctx::Xy(plot))
+}
+
+/// A map z(x, y) on a rectangular grid of cell centres, drawn with a logarithmic colour scale
+/// (as IXS and INS intensity maps are shown): `decades` below the maximum map to the darkest colour.
+#[derive(Clone, Debug, Default)]
+pub struct HeatMap {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    /// Cell centres along x and y (each increasing).
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    /// z[ix][iy].
+    pub z: Vec<Vec<f64>>,
+    pub decades: f64,
+}
+
+/// A perceptually ordered dark-blue → teal → yellow ramp (viridis-like) at t ∈ [0, 1].
+fn ramp(t: f64) -> RGBColor {
+    const STOPS: [(f64, [f64; 3]); 5] = [
+        (0.0, [68.0, 1.0, 84.0]),
+        (0.25, [59.0, 82.0, 139.0]),
+        (0.5, [33.0, 145.0, 140.0]),
+        (0.75, [94.0, 201.0, 98.0]),
+        (1.0, [253.0, 231.0, 37.0]),
+    ];
+    let t = t.clamp(0.0, 1.0);
+    let k = STOPS
+        .iter()
+        .rposition(|(x, _)| *x <= t)
+        .unwrap_or(0)
+        .min(STOPS.len() - 2);
+    let (t0, c0) = STOPS[k];
+    let (t1, c1) = STOPS[k + 1];
+    let u = (t - t0) / (t1 - t0);
+    let c: [u8; 3] = std::array::from_fn(|i| (c0[i] + u * (c1[i] - c0[i])).round() as u8);
+    RGBColor(c[0], c[1], c[2])
+}
+
+/// Cell edges from centres: midpoints, with the outer cells as wide as their neighbours.
+fn edges(c: &[f64]) -> Vec<f64> {
+    match c.len() {
+        0 => vec![0.0, 1.0],
+        1 => vec![c[0] - 0.5, c[0] + 0.5],
+        n => {
+            let mut e = vec![c[0] - 0.5 * (c[1] - c[0])];
+            e.extend(c.windows(2).map(|w| 0.5 * (w[0] + w[1])));
+            e.push(c[n - 1] + 0.5 * (c[n - 1] - c[n - 2]));
+            e
+        }
+    }
+}
+
+fn heat_impl<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    h: &HeatMap,
+) -> std::result::Result<(), String> {
+    let (ex, ey) = (edges(&h.x), edges(&h.y));
+    let zmax =
+        h.z.iter()
+            .flatten()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max);
+    let decades = if h.decades > 0.0 { h.decades } else { 4.0 };
+    let floor = if zmax > 0.0 {
+        zmax * 10f64.powf(-decades)
+    } else {
+        1.0
+    };
+    let (x0, x1) = (ex[0], ex[ex.len() - 1]);
+    let (y0, y1) = (ey[0], ey[ey.len() - 1]);
+    let mut chart = ChartBuilder::on(root)
+        .caption(h.title.as_str(), ("sans-serif", 18))
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(
+            x0.min(x1)..x0.max(x1).max(x0.min(x1) + 1e-12),
+            y0.min(y1)..y0.max(y1).max(y0.min(y1) + 1e-12),
+        )
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(h.x_label.as_str())
+        .y_desc(h.y_label.as_str())
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let cells = h.z.iter().enumerate().flat_map(|(i, col)| {
+        let (ex, ey) = (&ex, &ey);
+        col.iter().enumerate().map(move |(j, &v)| {
+            let t = if v > floor {
+                (v / floor).log10() / decades
+            } else {
+                0.0
+            };
+            Rectangle::new([(ex[i], ey[j]), (ex[i + 1], ey[j + 1])], ramp(t).filled())
+        })
+    });
+    chart.draw_series(cells).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// A heat map with a log colour scale: `stem`.svg and `stem`.png.
+pub fn plot_heatmap(stem: &Path, map: &HeatMap) -> Result<()> {
+    write(stem, (900, 650), Ctx::Heat(map))
 }
