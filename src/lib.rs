@@ -16,6 +16,7 @@ pub mod converge;
 pub mod crystal;
 pub mod error;
 pub mod fc;
+pub mod fit;
 pub mod harmonic;
 pub mod io;
 pub mod linalg;

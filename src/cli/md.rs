@@ -25,6 +25,8 @@ pub struct MdArgs {
 pub enum MdCommand {
     /// ADPs from the covariance of atom positions over an MD trajectory.
     Adp(MdAdpArgs),
+    /// Coherent F(Q,t), S(Q,f) and the velocity-autocorrelation DOS.
+    Sqw(super::md_sqw::MdSqwArgs),
 }
 
 #[derive(Args, Debug)]
@@ -80,11 +82,12 @@ pub struct MdAdpArgs {
 pub fn run(a: &MdArgs, progress: bool) -> Result<()> {
     match &a.command {
         MdCommand::Adp(x) => run_adp(x, progress),
+        MdCommand::Sqw(x) => super::md_sqw::run(x, progress),
     }
 }
 
 /// A reference cell from a POSCAR or a phonopy/phono3py yaml (its unit cell).
-fn read_reference(path: &Path) -> Result<Cell> {
+pub(super) fn read_reference(path: &Path) -> Result<Cell> {
     let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
     if yaml {
         Ok(crate::io::phonopy_yaml::read_phonopy_yaml(path)?.unit_cell)

@@ -8,6 +8,7 @@ mod convert_fc3;
 mod info;
 mod kappa;
 mod md;
+mod md_sqw;
 mod sqe;
 
 use crate::config::{self, Deck};

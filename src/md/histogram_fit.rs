@@ -5,6 +5,7 @@
 //! Least squares on the density by Levenberg–Marquardt; goodness of fit as Pearson's χ² per
 //! degree of freedom (≈ 1 for a model that describes the counts within Poisson noise).
 
+use crate::fit::levenberg_marquardt;
 use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize)]
@@ -39,108 +40,6 @@ pub fn one_gaussian(p: &[f64], z: f64) -> f64 {
 pub fn split_site(p: &[f64], z: f64) -> f64 {
     let (a, w, s, dz) = (p[0], p[1], p[2], p[3]);
     a * ((1.0 - 2.0 * w) * gauss(z, 0.0, s) + w * gauss(z, dz, s) + w * gauss(z, -dz, s))
-}
-
-/// Weighted least squares of `model` to (x, y) with weights w = 1/variance, from `p0`;
-/// `project` keeps parameters in their domain. Returns (parameters, χ²).
-fn levenberg_marquardt(
-    model: fn(&[f64], f64) -> f64,
-    x: &[f64],
-    y: &[f64],
-    w: &[f64],
-    p0: &[f64],
-    project: fn(&mut [f64]),
-) -> (Vec<f64>, f64) {
-    let np = p0.len();
-    let chi2 = |p: &[f64]| -> f64 {
-        x.iter()
-            .zip(y)
-            .zip(w)
-            .map(|((xi, yi), wi)| wi * (yi - model(p, *xi)).powi(2))
-            .sum()
-    };
-    let mut p = p0.to_vec();
-    project(&mut p);
-    let mut c = chi2(&p);
-    let mut lambda = 1e-3;
-    for _ in 0..200 {
-        // Jacobian by central differences.
-        let mut jtj = vec![vec![0.0; np]; np];
-        let mut jtr = vec![0.0; np];
-        let steps: Vec<f64> = p.iter().map(|v| 1e-6 * v.abs().max(1e-4)).collect();
-        for (i, xi) in x.iter().enumerate() {
-            let r = y[i] - model(&p, *xi);
-            let grad: Vec<f64> = (0..np)
-                .map(|k| {
-                    let mut hi = p.clone();
-                    let mut lo = p.clone();
-                    hi[k] += steps[k];
-                    lo[k] -= steps[k];
-                    (model(&hi, *xi) - model(&lo, *xi)) / (2.0 * steps[k])
-                })
-                .collect();
-            for a in 0..np {
-                jtr[a] += w[i] * grad[a] * r;
-                for b in 0..np {
-                    jtj[a][b] += w[i] * grad[a] * grad[b];
-                }
-            }
-        }
-        let mut improved = false;
-        for _ in 0..20 {
-            let mut m = jtj.clone();
-            for (k, row) in m.iter_mut().enumerate() {
-                row[k] *= 1.0 + lambda;
-                row[k] += 1e-300;
-            }
-            let Some(delta) = solve(m, jtr.clone()) else {
-                lambda *= 10.0;
-                continue;
-            };
-            let mut trial: Vec<f64> = p.iter().zip(&delta).map(|(a, b)| a + b).collect();
-            project(&mut trial);
-            let ct = chi2(&trial);
-            if ct.is_finite() && ct < c {
-                let converged = (c - ct) <= 1e-12 * c.max(1e-300);
-                p = trial;
-                c = ct;
-                lambda = (lambda / 10.0).max(1e-12);
-                improved = !converged;
-                break;
-            }
-            lambda *= 10.0;
-        }
-        if !improved {
-            break;
-        }
-    }
-    (p, c)
-}
-
-/// Gaussian elimination with partial pivoting for the small normal equations.
-fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
-    let n = b.len();
-    for col in 0..n {
-        let piv = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[piv][col].abs() < 1e-300 || !a[piv][col].is_finite() {
-            return None;
-        }
-        a.swap(col, piv);
-        b.swap(col, piv);
-        for r in col + 1..n {
-            let f = a[r][col] / a[col][col];
-            for k in col..n {
-                a[r][k] -= f * a[col][k];
-            }
-            b[r] -= f * b[col];
-        }
-    }
-    let mut x = vec![0.0; n];
-    for r in (0..n).rev() {
-        let s: f64 = (r + 1..n).map(|k| a[r][k] * x[k]).sum();
-        x[r] = (b[r] - s) / a[r][r];
-    }
-    x.iter().all(|v| v.is_finite()).then_some(x)
 }
 
 /// Bin centres and the density (counts / (total · width)), fitted with equal weights: weights
@@ -190,7 +89,7 @@ pub fn fit_histogram(
     let sd = var.sqrt().max(width);
     let dof1 = (x.len() as f64 - 3.0).max(1.0);
     let dof3 = (x.len() as f64 - 4.0).max(1.0);
-    let (p1, _) = levenberg_marquardt(one_gaussian, &x, &y, &w, &[total, mean, sd], |p| {
+    let (p1, _) = levenberg_marquardt(&one_gaussian, &x, &y, &w, &[total, mean, sd], &|p| {
         p[2] = p[2].abs().max(1e-6)
     });
     let project3 = |p: &mut [f64]| {
@@ -206,12 +105,12 @@ pub fn fit_histogram(
         (0.4, 3.5, 0.4),
     ] {
         let (p, c) = levenberg_marquardt(
-            split_site,
+            &split_site,
             &x,
             &y,
             &w,
             &[total, w0, s * sd, d * sd],
-            project3,
+            &project3,
         );
         if best.as_ref().is_none_or(|b| c < b.1) {
             best = Some((p, c));

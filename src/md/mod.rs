@@ -7,3 +7,4 @@ pub mod adp;
 pub mod histogram_fit;
 pub mod migration;
 pub mod site_map;
+pub mod sqw;

@@ -3,6 +3,7 @@
 //! with computed or constant linewidths (`lineshape`, `linewidths`), instrument resolution
 //! (`resolution`), powder averages (`powder`) and the DHO fit of constant-Q scans (`dho_fit`).
 
+pub mod dho_fit;
 pub mod factors;
 pub mod lineshape;
 pub mod linewidths;
