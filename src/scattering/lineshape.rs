@@ -213,7 +213,7 @@ mod tests {
                 .map(|i| s[i])
                 .sum::<f64>()
                 * grid.step;
-            // Lorentzian tails beyond ±40 meV hold 2γ/(π · 28 meV) ≈ 5e-4 of the weight.
+            // Tails beyond ±40 meV hold ≈ 5e-4 of the weight; the DHO adds an O(γ/E) asymmetry (1.4e-3).
             let tol = if shape == Lineshape::Delta {
                 1e-12
             } else {
