@@ -217,7 +217,7 @@ mod tests {
             let tol = if shape == Lineshape::Delta {
                 1e-12
             } else {
-                1e-3
+                3e-3
             };
             assert!(
                 (pos / l.stokes - 1.0).abs() < tol,
