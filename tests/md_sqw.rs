@@ -148,7 +148,7 @@ fn lj_argon_md_peaks_agree_with_the_harmonic_sqe() {
     let prim = input.primitive();
     let model = SqeModel {
         dm: &dm,
-        amplitudes: amplitudes(prim, Probe::Neutron, &[]).unwrap(),
+        amplitudes: amplitudes(&prim.symbols, Probe::Neutron, &[]).unwrap(),
         u_cart: None,
         temperature: 10.0,
         freq_min: 1e-3,
@@ -165,7 +165,7 @@ fn lj_argon_md_peaks_agree_with_the_harmonic_sqe() {
         let p = model.at(&qp).unwrap();
         let strongest = p.stokes.iter().copied().fold(0.0, f64::max);
         // One DHO per mode carrying ≥ 1 % of the strongest weight, started at the harmonic values.
-        let total = values_sum(&sqw[iq][l..]) * grid.step;
+        let total = sqw[iq][l..].iter().sum::<f64>() * grid.step;
         let start: Vec<DhoPeak> = (0..p.stokes.len())
             .filter(|&i| p.stokes[i] >= 0.01 * strongest)
             .map(|i| DhoPeak {
@@ -207,8 +207,4 @@ fn lj_argon_md_peaks_agree_with_the_harmonic_sqe() {
             "Q {h}: MD {ec} vs harmonic {harmonic}"
         );
     }
-}
-
-fn values_sum(v: &[f64]) -> f64 {
-    v.iter().sum()
 }

@@ -60,7 +60,7 @@ fn si_one_phonon_weights_match_phonopy() {
         };
         let model = SqeModel {
             dm: &dm,
-            amplitudes: amplitudes(prim, probe, &[]).unwrap(),
+            amplitudes: amplitudes(&prim.symbols, probe, &[]).unwrap(),
             u_cart: Some(adps.u_cart[0].clone()),
             temperature: 300.0,
             freq_min: 1e-3,
@@ -100,7 +100,7 @@ fn si_one_phonon_weights_match_phonopy() {
 fn si_model(dm: &DynamicalMatrix, probe: Probe, t: f64) -> SqeModel<'_> {
     SqeModel {
         dm,
-        amplitudes: amplitudes(dm.primitive(), probe, &[]).unwrap(),
+        amplitudes: amplitudes(&dm.primitive().symbols, probe, &[]).unwrap(),
         u_cart: None,
         temperature: t,
         freq_min: 1e-3,
@@ -237,7 +237,7 @@ fn powder_average_of_an_anisotropic_einstein_crystal_is_analytic() {
     let t = 50.0;
     let model = SqeModel {
         dm: &dm,
-        amplitudes: amplitudes(&cell, Probe::Neutron, &[]).unwrap(),
+        amplitudes: amplitudes(&cell.symbols, Probe::Neutron, &[]).unwrap(),
         u_cart: None,
         temperature: t,
         freq_min: 1e-3,
@@ -277,35 +277,45 @@ fn powder_average_of_an_anisotropic_einstein_crystal_is_analytic() {
     }
 }
 
-#[test]
-fn cli_writes_sqe_json_csv_hdf5_and_maps() {
+/// `latdyn sqe` on Si (phono3py yaml + fc2.hdf5) with `args`, writing to `out`.
+fn run_sqe_on_si(args: &[&str], out: &std::path::Path) -> std::process::Output {
     let d = common::data_dir().join("si-pbesol");
-    let out = tmp_dir("sqe-cli");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_latdyn"))
+    std::process::Command::new(env!("CARGO_BIN_EXE_latdyn"))
         .args(["sqe", "--quiet", "--cell"])
         .arg(d.join("inputs/phono3py_disp.yaml"))
         .arg("--fc2")
         .arg(d.join("fc/fc2.hdf5"))
-        .args([
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn cli_writes_sqe_json_csv_hdf5_and_maps() {
+    let out = tmp_dir("sqe-cli");
+    let o = run_sqe_on_si(
+        &[
             "--q",
             "2.2 2 0; 3.1 1.2 1.3",
             "--q-basis",
             "conventional",
             "--temperature",
             "300",
-        ])
-        .args([
             "--probe",
             "neutron",
             "--energy",
             "-70 70 0.5",
             "--lineshape",
             "lorentzian",
-        ])
-        .args(["--linewidth", "0.3", "--resolution", "1.5 1.2", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+            "--linewidth",
+            "0.3",
+            "--resolution",
+            "1.5 1.2",
+        ],
+        &out,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("sqe.json")).unwrap()).unwrap();
@@ -333,23 +343,17 @@ fn cli_writes_sqe_json_csv_hdf5_and_maps() {
     let ints = h.dataset("intensities").unwrap().read_f64().unwrap();
     assert_eq!(ints.len(), 12);
     // Wrong per-analyzer count is refused with a message naming the option.
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_latdyn"))
-        .args(["sqe", "--quiet", "--cell"])
-        .arg(d.join("inputs/phono3py_disp.yaml"))
-        .arg("--fc2")
-        .arg(d.join("fc/fc2.hdf5"))
-        .args([
+    let o = run_sqe_on_si(
+        &[
             "--q",
             "2.2 2 0",
             "--energy",
             "0 70 0.5",
             "--resolution",
             "1.5 1.2 1.0",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
+        ],
+        &out,
+    );
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--resolution"));
 }

@@ -29,14 +29,12 @@ pub enum MdCommand {
     Sqw(super::md_sqw::MdSqwArgs),
 }
 
+/// The trajectory and which of its frames to use: shared by every `latdyn md` analysis.
 #[derive(Args, Debug)]
-pub struct MdAdpArgs {
+pub struct TrajectoryArgs {
     /// Extended XYZ, LAMMPS dump or XDATCAR (plain, .xz or .gz).
     #[arg(long)]
     pub trajectory: PathBuf,
-    /// The reference cell (POSCAR or phonopy yaml unit cell) the MD cell is a supercell of.
-    #[arg(long)]
-    pub reference: PathBuf,
     /// extxyz, lammps or xdatcar (default: from the file name).
     #[arg(long)]
     pub format: Option<String>,
@@ -55,6 +53,38 @@ pub struct MdAdpArgs {
     /// Time between frames in the file (fs); default: from the file's time stamps.
     #[arg(long)]
     pub frame_time_fs: Option<f64>,
+}
+
+impl TrajectoryArgs {
+    /// Opens the trajectory for streaming with the chosen format, LAMMPS types and frame selection.
+    pub fn open(&self) -> Result<Trajectory> {
+        let format = self
+            .format
+            .as_deref()
+            .map(TrajectoryFormat::parse)
+            .transpose()?;
+        let reader = ReaderOptions {
+            lammps_types: self
+                .lammps_types
+                .as_ref()
+                .map(|s| s.split_whitespace().map(str::to_string).collect()),
+        };
+        let selection = FrameSelection {
+            discard: self.discard,
+            stride: self.stride,
+            max_frames: self.max_frames,
+        };
+        Trajectory::open(&self.trajectory, format, &reader, selection)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct MdAdpArgs {
+    #[command(flatten)]
+    pub traj: TrajectoryArgs,
+    /// The reference cell (POSCAR or phonopy yaml unit cell) the MD cell is a supercell of.
+    #[arg(long)]
+    pub reference: PathBuf,
     /// Temperature of the run (K), recorded for `latdyn adp --compare` temperature analysis.
     #[arg(long)]
     pub temperature: Option<f64>,
@@ -110,7 +140,7 @@ fn options(a: &MdAdpArgs) -> Result<MdAdpOptions> {
     if a.migration_threshold.is_nan() || a.migration_threshold <= 0.0 {
         return Err(Error::input("--migration-threshold must be positive (Å)"));
     }
-    if a.frame_time_fs.is_some_and(|t| t.is_nan() || t <= 0.0) {
+    if a.traj.frame_time_fs.is_some_and(|t| t.is_nan() || t <= 0.0) {
         return Err(Error::input("--frame-time-fs must be positive"));
     }
     Ok(MdAdpOptions {
@@ -121,7 +151,7 @@ fn options(a: &MdAdpArgs) -> Result<MdAdpOptions> {
             half_width: a.histogram_range,
             bins: a.histogram_bins,
         },
-        frame_fs: a.frame_time_fs.map(|t| t * a.stride as f64),
+        frame_fs: a.traj.frame_time_fs.map(|t| t * a.traj.stride as f64),
         symprec: 1e-3,
     })
 }
@@ -129,23 +159,7 @@ fn options(a: &MdAdpArgs) -> Result<MdAdpOptions> {
 pub fn run_adp(a: &MdAdpArgs, progress: bool) -> Result<()> {
     let t0 = std::time::Instant::now();
     let reference = read_reference(&a.reference)?;
-    let format = a
-        .format
-        .as_deref()
-        .map(TrajectoryFormat::parse)
-        .transpose()?;
-    let reader = ReaderOptions {
-        lammps_types: a
-            .lammps_types
-            .as_ref()
-            .map(|s| s.split_whitespace().map(str::to_string).collect()),
-    };
-    let selection = FrameSelection {
-        discard: a.discard,
-        stride: a.stride,
-        max_frames: a.max_frames,
-    };
-    let mut traj = Trajectory::open(&a.trajectory, format, &reader, selection)?;
+    let mut traj = a.traj.open()?;
     let opts = options(a)?;
     let bar = if progress {
         let pb = indicatif::ProgressBar::new_spinner();
@@ -206,14 +220,14 @@ fn write_outputs(
     write_json(
         &a.out.join("md_adp.json"),
         &json!({
-            "trajectory": a.trajectory,
+            "trajectory": a.traj.trajectory,
             "format": format,
             "positions_wrapped_in_file": wrapped,
             "reference": a.reference,
             "reference_lattice": reference.lattice,
             "temperature": a.temperature,
-            "discard": a.discard,
-            "stride": a.stride,
+            "discard": a.traj.discard,
+            "stride": a.traj.stride,
             "n_frames_used": r.n_frames_used,
             "frames_read": r.frames_read,
             "n_md_atoms": r.n_md_atoms,
@@ -254,7 +268,7 @@ fn write_outputs(
         let p = a.out.join("md_adp.cif");
         let title = format!(
             "MD ADPs by atom from {} ({} frames)",
-            a.trajectory.display(),
+            a.traj.trajectory.display(),
             r.n_frames_used
         );
         std::fs::write(&p, crate::output::cif::format_cif(reference, &u, &title))

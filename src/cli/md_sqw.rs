@@ -2,11 +2,10 @@
 //! velocity-autocorrelation DOS (total, per species, per direction), streamed over the frames.
 //! Writes md_sqw.json, md_vacf_dos.csv and plots.
 
-use super::md::read_reference;
+use super::md::{TrajectoryArgs, read_reference};
 use super::vec3;
 use crate::crystal::elements::standard_mass;
 use crate::error::{Error, Result};
-use crate::io::trajectory::{FrameSelection, ReaderOptions, Trajectory, TrajectoryFormat};
 use crate::linalg::{self, Vec3};
 use crate::md::sqw::{CorrelationOptions, Window, md_correlations};
 use crate::output::plots::{XyPlot, plot_xy};
@@ -18,9 +17,8 @@ use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct MdSqwArgs {
-    /// Extended XYZ, LAMMPS dump or XDATCAR (plain, .xz or .gz).
-    #[arg(long)]
-    pub trajectory: PathBuf,
+    #[command(flatten)]
+    pub traj: TrajectoryArgs,
     /// The reference cell (POSCAR or phonopy yaml unit cell) in whose reciprocal-lattice units Q is given.
     #[arg(long)]
     pub reference: PathBuf,
@@ -40,21 +38,6 @@ pub struct MdSqwArgs {
     /// hann or none.
     #[arg(long, default_value = "hann")]
     pub window: String,
-    /// extxyz, lammps or xdatcar (default: from the file name).
-    #[arg(long)]
-    pub format: Option<String>,
-    #[arg(long, default_value_t = 0)]
-    pub discard: usize,
-    #[arg(long, default_value_t = 1)]
-    pub stride: usize,
-    #[arg(long)]
-    pub max_frames: Option<usize>,
-    /// LAMMPS: element of each atom type in type order.
-    #[arg(long)]
-    pub lammps_types: Option<String>,
-    /// Time between frames in the file (fs); default: from the file's time stamps.
-    #[arg(long)]
-    pub frame_time_fs: Option<f64>,
     /// No plots.
     #[arg(long)]
     pub quick: bool,
@@ -71,37 +54,21 @@ pub fn run(a: &MdSqwArgs, progress: bool) -> Result<()> {
         Some(s) => parse_overrides(s)?,
         None => Vec::new(),
     };
-    let format = a
-        .format
-        .as_deref()
-        .map(TrajectoryFormat::parse)
-        .transpose()?;
-    let reader = ReaderOptions {
-        lammps_types: a
-            .lammps_types
-            .as_ref()
-            .map(|s| s.split_whitespace().map(str::to_string).collect()),
-    };
-    let selection = FrameSelection {
-        discard: a.discard,
-        stride: a.stride,
-        max_frames: a.max_frames,
-    };
-    let mut traj = Trajectory::open(&a.trajectory, format, &reader, selection)?;
+    let mut traj = a.traj.open()?;
     let first = traj.next_frame()?.ok_or_else(|| {
         Error::input(format!(
             "{}: no frames after --discard {}",
-            a.trajectory.display(),
-            a.discard
+            a.traj.trajectory.display(),
+            a.traj.discard
         ))
     })?;
     let second = traj.next_frame()?;
     let frame_fs = match (
-        a.frame_time_fs,
+        a.traj.frame_time_fs,
         first.time_fs,
         second.as_ref().and_then(|f| f.time_fs),
     ) {
-        (Some(t), _, _) if t.is_finite() && t > 0.0 => t * a.stride as f64,
+        (Some(t), _, _) if t.is_finite() && t > 0.0 => t * a.traj.stride as f64,
         (Some(t), _, _) => {
             return Err(Error::input(format!(
                 "--frame-time-fs: expected a positive time, found {t}"
@@ -111,7 +78,7 @@ pub fn run(a: &MdSqwArgs, progress: bool) -> Result<()> {
         _ => {
             return Err(Error::input(format!(
                 "{}: no time stamps to tell the frame interval; give --frame-time-fs",
-                a.trajectory.display()
+                a.traj.trajectory.display()
             )));
         }
     };
@@ -157,21 +124,12 @@ pub fn run(a: &MdSqwArgs, progress: bool) -> Result<()> {
             standard_mass(s).ok_or_else(|| {
                 Error::input(format!(
                     "{}: unknown element '{s}' (give --lammps-types for LAMMPS type numbers)",
-                    a.trajectory.display()
+                    a.traj.trajectory.display()
                 ))
             })
         })
         .collect::<Result<_>>()?;
-    let species_cell = crate::crystal::Cell::new(
-        [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
-        vec![[0.0; 3]; names.len()],
-        names.clone(),
-        names
-            .iter()
-            .map(|n| standard_mass(n).unwrap_or(1.0))
-            .collect(),
-    )?;
-    let amps = amplitudes(&species_cell, probe, &overrides)?;
+    let amps = amplitudes(&names, probe, &overrides)?;
     let b: Vec<Vec<f64>> = qs
         .iter()
         .map(|q| {
@@ -224,7 +182,7 @@ pub fn run(a: &MdSqwArgs, progress: bool) -> Result<()> {
     write_json(
         &a.out.join("md_sqw.json"),
         &json!({
-            "trajectory": a.trajectory, "reference": a.reference, "q": a.q, "q_cartesian": qs,
+            "trajectory": a.traj.trajectory, "reference": a.reference, "q": a.q, "q_cartesian": qs,
             "probe": probe, "window": window, "max_lag": a.max_lag, "frame_interval_fs": frame_fs,
             "species": names, "result": r,
             "units": {"times": "ps", "f": "F(Q,t) per atom (amplitude² units: fm² or electrons²)",

@@ -15,7 +15,7 @@ use crate::scattering::lineshape::{EnergyGrid, Lineshape};
 use crate::scattering::linewidths::{ComputedLinewidths, Linewidths};
 use crate::scattering::powder::{fibonacci_directions, powder_spectrum, relative_difference};
 use crate::scattering::resolution::Resolution;
-use crate::scattering::spectra::{SpectrumSettings, spectrum};
+use crate::scattering::spectra::{SpectrumSettings, spectrum_at_point};
 use crate::scattering::sqe::{OnePhonon, QBasis, SqeModel};
 use clap::Args;
 use hdf5_pure::FileBuilder;
@@ -187,9 +187,8 @@ pub fn run(a: &SqeArgs, progress: bool) -> Result<()> {
         Some(s) => parse_overrides(s)?,
         None => Vec::new(),
     };
-    let mut deck = a.input.deck()?;
+    let deck = a.input.deck()?;
     let dw_mesh = deck.mesh.unwrap_or([20, 20, 20]);
-    deck.mesh = None;
     let input = crate::workflow::load(&deck)?;
     let dm = input.dynamical_matrix(!a.no_nac && input.born.is_some())?;
     let prim = input.primitive().clone();
@@ -213,7 +212,7 @@ pub fn run(a: &SqeArgs, progress: bool) -> Result<()> {
     };
     let model = SqeModel {
         dm: &dm,
-        amplitudes: amplitudes(&prim, probe, &overrides)?,
+        amplitudes: amplitudes(&prim.symbols, probe, &overrides)?,
         u_cart: u_cart.clone(),
         temperature: a.temperature,
         freq_min: a.freq_min,
@@ -308,12 +307,12 @@ pub fn run(a: &SqeArgs, progress: bool) -> Result<()> {
     let mut spectra = None;
     if let Some(s) = &settings {
         let pb = crate::harmonic::phonons::progress_bar(qs.len() as u64, "spectra", progress);
-        let sp: Vec<(Vec<f64>, f64)> = reduced
+        let sp: Vec<(Vec<f64>, f64)> = points
             .par_iter()
             .enumerate()
-            .map(|(i, q)| {
+            .map(|(i, point)| {
                 let r = resolutions.get(if resolutions.len() > 1 { i } else { 0 });
-                let out = spectrum(&model, q, s, r);
+                let out = spectrum_at_point(&model, point, s, r);
                 pb.inc(1);
                 out
             })

@@ -74,10 +74,6 @@ impl StreamingCorrelator {
         self.pushed += 1;
     }
 
-    pub fn samples(&self) -> usize {
-        self.pushed
-    }
-
     /// C_g(τ)/pairs(τ) for τ with at least one pair.
     pub fn averages(&self) -> Vec<Vec<C64>> {
         (0..self.n_groups)
@@ -133,7 +129,8 @@ impl Window {
     }
 }
 
-/// The spectrum S(f) = Δt Σ_{τ=−L}^{L} w(|τ|) C(τ) e^{−2πifτΔt} of a correlation with C(−τ) = C(τ)*,
+/// The spectrum S(f) = Δt Σ_{τ=−L}^{L} w(|τ|) C(τ) e^{−2πifτΔt} (the ends τ = ±L at half weight) of a
+/// correlation with C(−τ) = C(τ)*,
 /// on f_k = k/(2LΔt), k = −L..L−1 (THz for Δt in ps). ∫ S df = C(0) up to the window.
 pub fn spectrum(c: &[C64], w: &[f64], dt_ps: f64) -> (Vec<f64>, Vec<f64>) {
     let l = c.len().saturating_sub(1).max(1);
@@ -144,7 +141,7 @@ pub fn spectrum(c: &[C64], w: &[f64], dt_ps: f64) -> (Vec<f64>, Vec<f64>) {
         if tau == 0 {
             buf[0] = v;
         } else if tau == l {
-            // τ = ±L land on the same FFT slot; the window is 0 there for Hann.
+            // τ = ±L share one FFT slot: each counts half (the window is 0 there for Hann).
             buf[l] = 0.5 * (v + v.conj());
         } else {
             buf[tau] = v;

@@ -2,7 +2,6 @@
 //! coherent scattering lengths b_c, chosen once per atom of the primitive cell.
 
 use super::tables::{NEUTRON_COHERENT_LENGTHS, WAASMAIER_KIRFEL};
-use crate::crystal::Cell;
 use crate::error::{Error, Result};
 
 /// What scatters: X-rays (IXS) or neutrons (INS).
@@ -98,21 +97,25 @@ pub fn parse_overrides(s: &str) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-/// One amplitude per atom of `cell`: the element's table entry unless `overrides` names the species.
+/// One amplitude per atom (its species `symbols[i]`): the element's table entry unless
+/// `overrides` names the species.
 pub fn amplitudes(
-    cell: &Cell,
+    symbols: &[String],
     probe: Probe,
     overrides: &[(String, String)],
 ) -> Result<Vec<Amplitude>> {
     for (species, _) in overrides {
-        if !cell.symbols.iter().any(|s| s == species) {
+        if !symbols.iter().any(|s| s == species) {
+            let mut present: Vec<&str> = symbols.iter().map(String::as_str).collect();
+            present.sort_unstable();
+            present.dedup();
             return Err(Error::input(format!(
                 "--scattering names species '{species}', which is not in the cell (species: {})",
-                cell.formula()
+                present.join(" ")
             )));
         }
     }
-    cell.symbols
+    symbols
         .iter()
         .map(|sym| {
             let chosen = overrides.iter().find(|(s, _)| s == sym).map(|(_, v)| v.as_str());

@@ -38,13 +38,20 @@ impl Linewidths {
     }
 }
 
-fn field<'a>(v: &'a serde_json::Value, key: &str, path: &Path) -> Result<&'a serde_json::Value> {
-    v.get(key).ok_or_else(|| {
+/// The entry `key` of a kappa.json, with an error naming the file and the entry.
+fn field<T: serde::de::DeserializeOwned>(
+    v: &serde_json::Value,
+    key: &str,
+    path: &Path,
+) -> Result<T> {
+    let x = v.get(key).ok_or_else(|| {
         Error::input(format!(
             "{}: no '{key}' (expected a kappa.json written by `latdyn kappa`)",
             path.display()
         ))
-    })
+    })?;
+    serde_json::from_value(x.clone())
+        .map_err(|e| Error::input(format!("{}: '{key}': {e}", path.display())))
 }
 
 impl ComputedLinewidths {
@@ -53,10 +60,8 @@ impl ComputedLinewidths {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let v: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| Error::input(format!("{}: not JSON: {e}", path.display())))?;
-        let mesh: [usize; 3] = serde_json::from_value(field(&v, "mesh", path)?.clone())
-            .map_err(|e| Error::input(format!("{}: 'mesh': {e}", path.display())))?;
-        let temps: Vec<f64> = serde_json::from_value(field(&v, "temperatures", path)?.clone())
-            .map_err(|e| Error::input(format!("{}: 'temperatures': {e}", path.display())))?;
+        let mesh: [usize; 3] = field(&v, "mesh", path)?;
+        let temps: Vec<f64> = field(&v, "temperatures", path)?;
         let it = temps
             .iter()
             .position(|t| (t - temperature).abs() < 1e-6)
@@ -66,10 +71,8 @@ impl ComputedLinewidths {
                     path.display()
                 ))
             })?;
-        let qpoints: Vec<Vec3> = serde_json::from_value(field(&v, "qpoints", path)?.clone())
-            .map_err(|e| Error::input(format!("{}: 'qpoints': {e}", path.display())))?;
-        let all: Vec<Vec<Vec<f64>>> = serde_json::from_value(field(&v, "gamma", path)?.clone())
-            .map_err(|e| Error::input(format!("{}: 'gamma': {e}", path.display())))?;
+        let qpoints: Vec<Vec3> = field(&v, "qpoints", path)?;
+        let all: Vec<Vec<Vec<f64>>> = field(&v, "gamma", path)?;
         let missing = |what: &str| {
             Error::input(format!(
                 "{}: '{what}' has no row for temperature {temperature} K",
@@ -77,9 +80,8 @@ impl ComputedLinewidths {
             ))
         };
         let mut gamma = all.get(it).cloned().ok_or_else(|| missing("gamma"))?;
-        if let Some(g4) = v.get("gamma_4ph") {
-            let g4: Vec<Vec<Vec<f64>>> = serde_json::from_value(g4.clone())
-                .map_err(|e| Error::input(format!("{}: 'gamma_4ph': {e}", path.display())))?;
+        if v.get("gamma_4ph").is_some() {
+            let g4: Vec<Vec<Vec<f64>>> = field(&v, "gamma_4ph", path)?;
             let g4 = g4.get(it).ok_or_else(|| missing("gamma_4ph"))?;
             for (row, extra) in gamma.iter_mut().zip(g4) {
                 row.iter_mut().zip(extra).for_each(|(a, b)| *a += b);

@@ -2,7 +2,7 @@
 //! directions on the sphere, each with equal weight. The error is estimated by comparing the
 //! average over N directions with the average over a second Fibonacci set of N/2.
 
-use super::spectra::{SpectrumSettings, spectrum};
+use super::spectra::{SpectrumSettings, raw_spectrum};
 use super::sqe::SqeModel;
 use crate::error::Result;
 use crate::linalg::{self, Vec3};
@@ -33,7 +33,7 @@ pub fn powder_spectrum(
     for d in directions {
         // Reduced primitive coordinates of Q: a_i · Q/2π.
         let q = linalg::mat_vec(&lattice, &linalg::scale(d, length / std::f64::consts::TAU));
-        let (sp, _) = spectrum(model, &q, settings, None)?;
+        let sp = raw_spectrum(model, &q, settings)?;
         acc.iter_mut()
             .zip(&sp)
             .for_each(|(x, y)| *x += y / directions.len() as f64);

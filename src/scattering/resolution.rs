@@ -33,12 +33,6 @@ impl Resolution {
         }
     }
 
-    pub fn fwhm(&self) -> f64 {
-        match *self {
-            Resolution::Gaussian { fwhm } | Resolution::PseudoVoigt { fwhm, .. } => fwhm,
-        }
-    }
-
     /// The normalized continuous kernel at offset x (meV).
     pub fn kernel(&self, x: f64) -> f64 {
         let gauss = |w: f64| {

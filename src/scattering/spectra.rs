@@ -45,6 +45,17 @@ pub fn mode_lines(p: &OnePhonon, linewidths: Option<&Linewidths>) -> Result<Vec<
 
 /// The spectrum at Q (reduced, primitive) before the energy resolution.
 pub fn raw_spectrum(model: &SqeModel, q_reduced: &Vec3, s: &SpectrumSettings) -> Result<Vec<f64>> {
+    raw_spectrum_around(model, q_reduced, None, s)
+}
+
+/// As `raw_spectrum`; `centre`, when given, holds the weights already solved at Q itself, used
+/// for the cloud's zero offset instead of diagonalizing D(q) a second time.
+fn raw_spectrum_around(
+    model: &SqeModel,
+    q_reduced: &Vec3,
+    centre: Option<&OnePhonon>,
+    s: &SpectrumSettings,
+) -> Result<Vec<f64>> {
     let mut out = vec![0.0; s.grid.n];
     let lattice = model.dm.primitive().lattice;
     let cloud = match s.q_resolution {
@@ -54,12 +65,19 @@ pub fn raw_spectrum(model: &SqeModel, q_reduced: &Vec3, s: &SpectrumSettings) ->
     let mut part = vec![0.0; s.grid.n];
     for (dq, w) in cloud {
         // δQ (Cartesian Å⁻¹, 2π included) in reduced primitive coordinates: a_i · δQ/2π.
-        let d = linalg::mat_vec(&lattice, &linalg::scale(&dq, 1.0 / TAU));
-        let p = model.at(&linalg::add(q_reduced, &d))?;
+        let solved;
+        let p = match centre {
+            Some(c) if dq == [0.0; 3] => c,
+            _ => {
+                let d = linalg::mat_vec(&lattice, &linalg::scale(&dq, 1.0 / TAU));
+                solved = model.at(&linalg::add(q_reduced, &d))?;
+                &solved
+            }
+        };
         part.iter_mut().for_each(|x| *x = 0.0);
         add_spectrum(
             &s.grid,
-            &mode_lines(&p, s.linewidths.as_ref())?,
+            &mode_lines(p, s.linewidths.as_ref())?,
             s.shape,
             model.temperature,
             &mut part,
@@ -77,8 +95,27 @@ pub fn spectrum(
     resolution: Option<&Resolution>,
 ) -> Result<(Vec<f64>, f64)> {
     let raw = raw_spectrum(model, q_reduced, s)?;
-    Ok(match resolution {
+    Ok(with_resolution(raw, s, resolution))
+}
+
+/// As `spectrum` at the Q of `point`, whose weights are reused rather than solved again.
+pub fn spectrum_at_point(
+    model: &SqeModel,
+    point: &OnePhonon,
+    s: &SpectrumSettings,
+    resolution: Option<&Resolution>,
+) -> Result<(Vec<f64>, f64)> {
+    let raw = raw_spectrum_around(model, &point.q_reduced, Some(point), s)?;
+    Ok(with_resolution(raw, s, resolution))
+}
+
+fn with_resolution(
+    raw: Vec<f64>,
+    s: &SpectrumSettings,
+    resolution: Option<&Resolution>,
+) -> (Vec<f64>, f64) {
+    match resolution {
         Some(r) => r.convolve(&raw, s.grid.step),
         None => (raw, 0.0),
-    })
+    }
 }
