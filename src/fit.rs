@@ -30,15 +30,7 @@ pub fn levenberg_marquardt(
         let steps: Vec<f64> = p.iter().map(|v| 1e-6 * v.abs().max(1e-4)).collect();
         for (i, xi) in x.iter().enumerate() {
             let r = y[i] - model(&p, *xi);
-            let grad: Vec<f64> = (0..np)
-                .map(|k| {
-                    let mut hi = p.clone();
-                    let mut lo = p.clone();
-                    hi[k] += steps[k];
-                    lo[k] -= steps[k];
-                    (model(&hi, *xi) - model(&lo, *xi)) / (2.0 * steps[k])
-                })
-                .collect();
+            let grad = gradient(model, &p, &steps, *xi);
             for a in 0..np {
                 jtr[a] += w[i] * grad[a] * r;
                 for b in 0..np {
@@ -75,6 +67,53 @@ pub fn levenberg_marquardt(
         }
     }
     (p, c)
+}
+
+/// ∂model/∂p at x by central differences of the given steps.
+fn gradient(model: &dyn Fn(&[f64], f64) -> f64, p: &[f64], steps: &[f64], x: f64) -> Vec<f64> {
+    (0..p.len())
+        .map(|k| {
+            let (mut hi, mut lo) = (p.to_vec(), p.to_vec());
+            hi[k] += steps[k];
+            lo[k] -= steps[k];
+            (model(&hi, x) - model(&lo, x)) / (2.0 * steps[k])
+        })
+        .collect()
+}
+
+/// Standard errors of the parameters at `p` from the curvature of χ²: the square roots of the
+/// diagonal of (JᵀWJ)⁻¹, multiplied by √(χ²/dof) when `scale_by_chi2` (no measured σ: the
+/// residual scatter stands in for them). `None` when the normal matrix is singular (a parameter
+/// the data do not determine).
+pub fn parameter_errors(
+    model: &dyn Fn(&[f64], f64) -> f64,
+    x: &[f64],
+    w: &[f64],
+    p: &[f64],
+    chi2_per_dof: f64,
+    scale_by_chi2: bool,
+) -> Option<Vec<f64>> {
+    let np = p.len();
+    let steps: Vec<f64> = p.iter().map(|v| 1e-6 * v.abs().max(1e-4)).collect();
+    let mut jtj = vec![vec![0.0; np]; np];
+    for (i, xi) in x.iter().enumerate() {
+        let grad = gradient(model, p, &steps, *xi);
+        for a in 0..np {
+            for b in 0..np {
+                jtj[a][b] += w[i] * grad[a] * grad[b];
+            }
+        }
+    }
+    let scale = if scale_by_chi2 { chi2_per_dof } else { 1.0 };
+    (0..np)
+        .map(|k| {
+            let mut unit = vec![0.0; np];
+            unit[k] = 1.0;
+            let column = solve(jtj.clone(), unit)?;
+            let var = column[k] * scale;
+            (var >= 0.0).then(|| var.sqrt())
+        })
+        .collect()
 }
 
 /// Gaussian elimination with partial pivoting for the small normal equations.

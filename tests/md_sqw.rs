@@ -179,7 +179,7 @@ fn lj_argon_md_peaks_agree_with_the_harmonic_sqe() {
             .unwrap();
         let harmonic = p.frequencies[s];
         let fit = fit_dho(
-            &grid,
+            &f[l..],
             &sqw[iq][l..],
             None,
             &start,
@@ -191,20 +191,20 @@ fn lj_argon_md_peaks_agree_with_the_harmonic_sqe() {
             },
         )
         .unwrap();
-        let strongest_fit = fit
-            .peaks
-            .iter()
-            .max_by(|a, b| a.amplitude.total_cmp(&b.amplitude))
+        let k = (0..fit.peaks.len())
+            .max_by(|&a, &b| fit.peaks[a].amplitude.total_cmp(&fit.peaks[b].amplitude))
             .unwrap();
-        let ec = strongest_fit.energy;
+        let (ec, gamma) = (fit.peaks[k].energy, fit.peaks[k].gamma);
+        let err = fit.errors.as_ref().expect("determined")[k].energy;
         eprintln!(
-            "Q {h}: MD DHO E_c {ec:.4} THz (γ {:.3}), harmonic {harmonic:.4} THz",
-            strongest_fit.gamma
+            "Q {h}: MD DHO E_c {ec:.4} ± {err:.4} THz (γ {gamma:.3}), harmonic {harmonic:.4} THz, {:.1} σ",
+            (ec - harmonic) / err
         );
-        // Measured: MD 1.4–3.1 % above harmonic at 10 K (not explained yet; see the issue note).
+        // Measured: MD 1.4–3.1 % above harmonic, 1.0–1.8 standard errors of the fit (errors from
+        // the residual scatter of the 50-lag spectrum: 0.7–3.1 %).
         assert!(
-            (ec / harmonic - 1.0).abs() < 0.04,
-            "Q {h}: MD {ec} vs harmonic {harmonic}"
+            (ec - harmonic).abs() < 3.0 * err && err < 0.05 * harmonic,
+            "Q {h}: MD {ec} ± {err} vs harmonic {harmonic}"
         );
     }
 }

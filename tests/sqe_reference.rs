@@ -357,3 +357,170 @@ fn cli_writes_sqe_json_csv_hdf5_and_maps() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--resolution"));
 }
+
+fn latdyn(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_latdyn"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn read_json(p: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// `latdyn sqe-fit` on a computed scan: Si at Q = (3.3, 0.2, 0.1), three modes broadened as
+/// DHOs of γ = 0.8 meV and convolved with a 1.5 meV Gaussian by `latdyn sqe`; fitting that
+/// spectrum with three DHO peaks must return the harmonic mode energies, the γ put in and the
+/// one-phonon weights. Measured: E_c within 6e-5 relative, γ within 0.6 %, A within 0.4 % (the
+/// spectrum is bin-averaged over 0.25 meV, the fit evaluates points; the weak optical modes
+/// outside the window leave tails).
+#[test]
+fn dho_fit_of_a_computed_scan_returns_the_modes_put_in() {
+    let out = tmp_dir("sqe-fit");
+    let o = run_sqe_on_si(
+        &[
+            "--q",
+            "3.3 0.2 0.1",
+            "--temperature",
+            "300",
+            "--energy",
+            "-80 80 0.25",
+            "--lineshape",
+            "dho",
+            "--linewidth",
+            "0.8",
+            "--resolution",
+            "1.5",
+            "--no-plots",
+        ],
+        &out,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let fit_dir = out.join("fit");
+    let sqe = out.join("sqe.json");
+    let o = latdyn(&[
+        "sqe-fit",
+        "--from-sqe",
+        sqe.to_str().unwrap(),
+        "--peaks",
+        "17 1; 21 1; 38 1",
+        "--window",
+        "5 48",
+        "--resolution",
+        "1.5",
+        "--temperature",
+        "300",
+        "--out",
+        fit_dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = read_json(&sqe);
+    let fit = read_json(&fit_dir.join("sqe_fit.json"));
+    for (k, band) in [0usize, 1, 2].into_iter().enumerate() {
+        let e = s["frequencies"][0][band].as_f64().unwrap() * THZ_TO_MEV;
+        let a = s["intensities"][0][band].as_f64().unwrap();
+        let p = &fit["peaks"][k];
+        let (fe, fg, fa) = (
+            p["energy"].as_f64().unwrap(),
+            p["gamma"].as_f64().unwrap(),
+            p["amplitude"].as_f64().unwrap(),
+        );
+        assert!((fe / e - 1.0).abs() < 2e-4, "peak {k}: E_c {fe} vs {e}");
+        assert!((fg / 0.8 - 1.0).abs() < 0.01, "peak {k}: γ {fg}");
+        assert!((fa / a - 1.0).abs() < 0.01, "peak {k}: A {fa} vs {a}");
+        assert!(p["energy_error"].as_f64().unwrap() >= 0.0);
+    }
+    for f in ["sqe_fit.csv", "sqe_fit.png", "sqe_fit.svg"] {
+        assert!(fit_dir.join(f).is_file(), "{f} missing");
+    }
+}
+
+/// A measured scan as a table with a header and σ column, in THz (as `md sqw` writes): the
+/// same peak is found in either energy unit, the truth lies within 3 reported standard errors;
+/// malformed tables are refused naming the file and line.
+#[test]
+fn dho_fit_reads_measured_scans_and_refuses_bad_ones() {
+    let dir = tmp_dir("sqe-fit-scan");
+    // One DHO at 5 THz (γ 0.2 THz), classical, sampled every 0.05 THz with a 2 % + floor noise.
+    let (ec, g, amp) = (5.0f64, 0.2f64, 3.0f64);
+    let mut rng = latdyn::anharmonic::four_phonon::SplitMix64::new(3);
+    let mut table = String::from("# synthetic scan\nfrequency_THz, intensity, sigma\n");
+    for i in 0..121 {
+        let f = 2.0 + 0.05 * i as f64;
+        let clean = amp * ec * ec * 4.0 * g
+            / (std::f64::consts::PI * ((f * f - ec * ec).powi(2) + (2.0 * g * f).powi(2)));
+        let sigma = 0.02 * clean + 0.01;
+        let (u, v) = (rng.next_f64().max(1e-300), rng.next_f64());
+        let noise = (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos();
+        table += &format!("{f:.4}, {:.8e}, {sigma:.8e}\n", clean + sigma * noise);
+    }
+    let scan = dir.join("scan.csv");
+    std::fs::write(&scan, &table).unwrap();
+    let run = |unit: &str, out: &str| {
+        let o = latdyn(&[
+            "sqe-fit",
+            "--scan",
+            scan.to_str().unwrap(),
+            "--peaks",
+            "4.5 0.3",
+            "--classical",
+            "--energy-unit",
+            unit,
+            "--no-plots",
+            "--out",
+            dir.join(out).to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        read_json(&dir.join(out).join("sqe_fit.json"))
+    };
+    let thz = run("THz", "thz");
+    let p = &thz["peaks"][0];
+    for (key, truth) in [("energy", ec), ("gamma", g), ("amplitude", amp)] {
+        let (v, e) = (
+            p[key].as_f64().unwrap(),
+            p[&format!("{key}_error")].as_f64().unwrap(),
+        );
+        assert!(
+            e > 0.0 && (v - truth).abs() < 3.0 * e,
+            "{key}: {v} ± {e} vs {truth}"
+        );
+    }
+    let chi2 = thz["chi2_per_dof"].as_f64().unwrap();
+    assert!((0.6..1.5).contains(&chi2), "χ²/dof {chi2}");
+    // Read as meV the same classical fit gives the same numbers (the unit only scales kT).
+    let mev = run("meV", "mev");
+    let rel =
+        (mev["peaks"][0]["energy"].as_f64().unwrap() / p["energy"].as_f64().unwrap() - 1.0).abs();
+    assert!(rel < 1e-6, "{rel}");
+    // Bad tables: the message names the file and the line.
+    let lines: Vec<&str> = table.lines().collect();
+    for (line, replacement, expect) in [
+        (5, "2.1, 0.5", "expected 3 numbers"),
+        (6, "2.0, 0.5, 0.01", "energies must increase"),
+        (7, "2.25, 0.5, 0", "positive standard deviation"),
+        (8, "2.3, abc, 0.01", "'abc'"),
+    ] {
+        let mut l = lines.clone();
+        l[line] = replacement;
+        let bad = dir.join("bad.csv");
+        std::fs::write(&bad, l.join("\n")).unwrap();
+        let o = latdyn(&[
+            "sqe-fit",
+            "--scan",
+            bad.to_str().unwrap(),
+            "--peaks",
+            "4.5 0.3",
+            "--out",
+            dir.join("bad").to_str().unwrap(),
+        ]);
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(expect)
+                && err.contains("bad.csv")
+                && err.contains(&format!("{}", line + 1)),
+            "{err}"
+        );
+    }
+}

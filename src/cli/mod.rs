@@ -10,6 +10,7 @@ mod kappa;
 mod md;
 mod md_sqw;
 mod sqe;
+mod sqe_fit;
 
 use crate::config::{self, Deck};
 use crate::error::{Error, Result};
@@ -59,6 +60,9 @@ pub enum Command {
     /// One-phonon S(Q,E) for inelastic X-ray and neutron scattering: Q lists, paths, planes,
     /// powder averages; lineshapes and resolution.
     Sqe(sqe::SqeArgs),
+    /// Fit a constant-Q scan (measured, or a spectrum of `latdyn sqe` / `md sqw`) with damped
+    /// harmonic oscillators convolved with the resolution: E_c, γ, A with standard errors.
+    SqeFit(sqe_fit::SqeFitArgs),
     /// Analyses of MD trajectories: `latdyn md adp` (ADPs by atom and by site, migration guard).
     Md(md::MdArgs),
 }
@@ -314,6 +318,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Adp(a) => adp::run(&a, progress)?,
         Command::Md(a) => md::run(&a, progress)?,
         Command::Sqe(a) => sqe::run(&a, progress)?,
+        Command::SqeFit(a) => sqe_fit::run(&a)?,
         Command::Converge(a) => converge::run(&a, progress)?,
     }
     Ok(())

@@ -7,7 +7,7 @@
 use super::lineshape::{EnergyGrid, ModeLine, dho};
 use super::resolution::Resolution;
 use crate::error::{Error, Result};
-use crate::fit::levenberg_marquardt;
+use crate::fit::{levenberg_marquardt, parameter_errors};
 use std::cell::RefCell;
 use std::f64::consts::PI;
 
@@ -32,8 +32,14 @@ pub struct DhoFitOptions {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct DhoFit {
     pub peaks: Vec<DhoPeak>,
+    /// Standard errors of each peak's parameters (same layout as `peaks`); `None` when the
+    /// data do not determine some parameter (singular normal matrix).
+    pub errors: Option<Vec<DhoPeak>>,
     pub background: f64,
+    pub background_error: Option<f64>,
     pub chi2_per_dof: f64,
+    /// The fitted model at the data energies.
+    pub model: Vec<f64>,
 }
 
 /// One peak at E (meV or any unit consistent with the grid and T in K via meV: kT in meV).
@@ -90,25 +96,117 @@ fn unpack(p: &[f64], n: usize) -> (Vec<DhoPeak>, f64) {
     (peaks, p.get(3 * n).copied().unwrap_or(0.0))
 }
 
-/// Fits `values` on `grid` (weights 1/σ², or equal weights) starting from `initial` peaks.
+/// Where the model is evaluated for data at `energies`: a uniform grid reaching 5 resolution
+/// widths past both ends (so the convolution at the first and last points sees the peaks
+/// outside the scan), and for each data point its grid position (index and the weight of the
+/// next node, 0 when the data sit on the nodes).
+struct ModelGrid {
+    grid: EnergyGrid,
+    at: Vec<(usize, f64)>,
+}
+
+impl ModelGrid {
+    fn new(energies: &[f64], resolution: Option<&Resolution>) -> Result<ModelGrid> {
+        let spacing: Vec<f64> = energies.windows(2).map(|w| w[1] - w[0]).collect();
+        let (lo, hi) = spacing
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &d| (a.min(d), b.max(d)));
+        let fwhm = resolution.map_or(0.0, Resolution::fwhm);
+        let uniform = hi - lo <= 1e-9 * hi.abs().max(1e-300);
+        // On a uniform scan the data energies are grid nodes; otherwise a grid fine enough that
+        // linear interpolation between nodes is far below any measured error bar.
+        let step = if uniform && (fwhm == 0.0 || lo <= fwhm / 4.0) {
+            lo
+        } else {
+            let s = lo / 4.0;
+            if fwhm > 0.0 { s.min(fwhm / 10.0) } else { s }
+        };
+        let margin = (5.0 * fwhm / step).ceil() * step;
+        let first = energies[0] - margin;
+        let grid = EnergyGrid::new(
+            first,
+            energies[energies.len() - 1] + margin + 0.5 * step,
+            step,
+        )?;
+        let at = energies
+            .iter()
+            .map(|&e| {
+                let x = (e - first) / step;
+                let i = (x.floor() as usize).min(grid.n - 2);
+                let frac = x - i as f64;
+                if frac.abs() < 1e-6 {
+                    (i, 0.0)
+                } else if (1.0 - frac).abs() < 1e-6 {
+                    (i + 1, 0.0)
+                } else {
+                    (i, frac)
+                }
+            })
+            .collect();
+        Ok(ModelGrid { grid, at })
+    }
+
+    fn sample(&self, values: &[f64], i: usize) -> f64 {
+        let (k, f) = self.at[i];
+        if f == 0.0 {
+            values[k]
+        } else {
+            values[k] * (1.0 - f) + values[k + 1] * f
+        }
+    }
+}
+
+/// The model (peaks + background, convolved) at arbitrary increasing `energies`, evaluated as
+/// the fit evaluates it.
+pub fn model_at(
+    energies: &[f64],
+    peaks: &[DhoPeak],
+    background: f64,
+    o: &DhoFitOptions,
+) -> Result<Vec<f64>> {
+    let mg = ModelGrid::new(energies, o.resolution.as_ref())?;
+    let s = dho_model(&mg.grid, peaks, background, o);
+    Ok((0..energies.len()).map(|i| mg.sample(&s, i)).collect())
+}
+
+/// Fits a scan (strictly increasing `energies`, any spacing, with its `values` and optional
+/// standard deviations `sigmas`) by DHO peaks started at `initial`, convolved with the
+/// resolution; reports standard errors (from the measured σ, or scaled by the residual scatter
+/// when there are none).
 pub fn fit_dho(
-    grid: &EnergyGrid,
+    energies: &[f64],
     values: &[f64],
     sigmas: Option<&[f64]>,
     initial: &[DhoPeak],
     o: &DhoFitOptions,
 ) -> Result<DhoFit> {
-    if values.len() != grid.n || sigmas.is_some_and(|s| s.len() != grid.n) {
+    let n_data = energies.len();
+    if values.len() != n_data || sigmas.is_some_and(|s| s.len() != n_data) {
         return Err(Error::input(format!(
-            "DHO fit: {} values (and σ) for an energy grid of {} points",
+            "DHO fit: {} values (and σ) for {n_data} energies",
             values.len(),
-            grid.n
         )));
     }
     if initial.is_empty() {
         return Err(Error::input("DHO fit: give at least one starting peak"));
     }
     let n = initial.len();
+    let n_params = 3 * n + usize::from(o.background);
+    if n_data <= n_params {
+        return Err(Error::input(format!(
+            "DHO fit: {n_data} data points cannot determine {n_params} parameters"
+        )));
+    }
+    if let Some(k) = energies.windows(2).position(|w| w[1] <= w[0]) {
+        return Err(Error::input(format!(
+            "DHO fit: energies must increase, found {} then {} (points {} and {})",
+            energies[k],
+            energies[k + 1],
+            k + 1,
+            k + 2
+        )));
+    }
+    let mg = ModelGrid::new(energies, o.resolution.as_ref())?;
     let mut p0: Vec<f64> = initial
         .iter()
         .flat_map(|p| [p.energy, p.gamma, p.amplitude])
@@ -116,24 +214,24 @@ pub fn fit_dho(
     if o.background {
         p0.push(0.0);
     }
-    let x: Vec<f64> = (0..grid.n).map(|i| i as f64).collect();
+    let x: Vec<f64> = (0..n_data).map(|i| i as f64).collect();
     let w: Vec<f64> = match sigmas {
         Some(s) => s
             .iter()
             .map(|s| if *s > 0.0 { 1.0 / (s * s) } else { 0.0 })
             .collect(),
-        None => vec![1.0; grid.n],
+        None => vec![1.0; n_data],
     };
     // The model is a whole spectrum per parameter vector; cache the few vectors one Jacobian uses.
     let cache: RefCell<Vec<(Vec<f64>, Vec<f64>)>> = RefCell::new(Vec::new());
     let model = |p: &[f64], xi: f64| -> f64 {
         let i = xi as usize;
         if let Some((_, s)) = cache.borrow().iter().find(|(q, _)| q.as_slice() == p) {
-            return s[i];
+            return mg.sample(s, i);
         }
         let (peaks, bg) = unpack(p, n);
-        let s = dho_model(grid, &peaks, bg, o);
-        let v = s[i];
+        let s = dho_model(&mg.grid, &peaks, bg, o);
+        let v = mg.sample(&s, i);
         let mut c = cache.borrow_mut();
         if c.len() > 4 * p.len() + 4 {
             c.clear();
@@ -148,12 +246,18 @@ pub fn fit_dho(
         }
     };
     let (p, chi2) = levenberg_marquardt(&model, &x, values, &w, &p0, &project);
+    let dof = (n_data - p.len()) as f64;
+    let chi2_per_dof = chi2 / dof;
+    let errors = parameter_errors(&model, &x, &w, &p, chi2_per_dof, sigmas.is_none());
     let (peaks, background) = unpack(&p, n);
-    let dof = (grid.n as f64 - p.len() as f64).max(1.0);
+    let fitted = x.iter().map(|&xi| model(&p, xi)).collect();
     Ok(DhoFit {
         peaks,
+        errors: errors.as_ref().map(|e| unpack(e, n).0),
         background,
-        chi2_per_dof: chi2 / dof,
+        background_error: errors.and_then(|e| o.background.then(|| e[3 * n])),
+        chi2_per_dof,
+        model: fitted,
     })
 }
 
@@ -182,7 +286,13 @@ mod tests {
                 amplitude: 1.2,
             },
         ];
-        let data = dho_model(&grid, &truth, 0.01, &o);
+        // The scan is cut from a wider spectrum, as a measured one is: the convolution at its
+        // ends sees the peaks outside it.
+        let wide = EnergyGrid::new(-60.0, 60.0, 0.25).expect("grid");
+        let cut = |v: Vec<f64>| v[80..80 + grid.n].to_vec();
+        let data = cut(dho_model(&wide, &truth, 0.01, &o));
+        let energies = cut(wide.energies());
+        assert_eq!(energies[0], grid.start);
         let start = [
             DhoPeak {
                 energy: 9.0,
@@ -195,7 +305,7 @@ mod tests {
                 amplitude: 2.0,
             },
         ];
-        let fit = fit_dho(&grid, &data, None, &start, &o).expect("fit");
+        let fit = fit_dho(&energies, &data, None, &start, &o).expect("fit");
         for (f, t) in fit.peaks.iter().zip(&truth) {
             assert!((f.energy - t.energy).abs() < 1e-4, "{f:?} vs {t:?}");
             assert!((f.gamma - t.gamma).abs() < 1e-3, "{f:?} vs {t:?}");
@@ -205,5 +315,77 @@ mod tests {
             );
         }
         assert!((fit.background - 0.01).abs() < 1e-5);
+    }
+
+    /// Noisy scans of known σ: the reported standard errors must describe the scatter of the
+    /// fitted values over many realizations (≈ 68 % inside ±1σ, χ²/dof ≈ 1), on a non-uniform
+    /// energy axis (the model is then interpolated from a finer grid).
+    #[test]
+    fn standard_errors_cover_the_truth_at_the_stated_rate() {
+        use crate::anharmonic::four_phonon::SplitMix64;
+        let o = DhoFitOptions {
+            temperature: 300.0,
+            classical: false,
+            resolution: Some(Resolution::new(1.5, None).expect("valid")),
+            background: false,
+        };
+        let truth = [DhoPeak {
+            energy: 10.0,
+            gamma: 1.0,
+            amplitude: 2.0,
+        }];
+        // IXS-like scan: 0.5 meV steps with a slight stretch, −20…30 meV.
+        let energies: Vec<f64> = (0..101)
+            .map(|i| -20.0 + 0.5 * i as f64 + 1e-3 * (i * i) as f64 / 100.0)
+            .collect();
+        let clean: Vec<f64> = {
+            let fine = EnergyGrid::new(-30.0, 45.0, 0.01).expect("grid");
+            let s = dho_model(&fine, &truth, 0.0, &o);
+            energies
+                .iter()
+                .map(|&e| {
+                    let x = (e - fine.start) / fine.step;
+                    let k = x.floor() as usize;
+                    s[k] + (s[k + 1] - s[k]) * (x - k as f64)
+                })
+                .collect()
+        };
+        let peak = clean.iter().copied().fold(0.0, f64::max);
+        let sigma: Vec<f64> = clean.iter().map(|c| 0.02 * peak + 0.05 * c).collect();
+        let mut rng = SplitMix64::new(11);
+        let mut gauss = || {
+            let (u, v) = (rng.next_f64().max(1e-300), rng.next_f64());
+            (-2.0 * u.ln()).sqrt() * (2.0 * PI * v).cos()
+        };
+        let runs = 60;
+        let (mut inside, mut chi2) = ([0usize; 3], 0.0);
+        for _ in 0..runs {
+            let data: Vec<f64> = clean
+                .iter()
+                .zip(&sigma)
+                .map(|(c, s)| c + s * gauss())
+                .collect();
+            let start = [DhoPeak {
+                energy: 11.0,
+                gamma: 0.7,
+                amplitude: 1.5,
+            }];
+            let fit = fit_dho(&energies, &data, Some(&sigma), &start, &o).expect("fit");
+            let (f, e) = (fit.peaks[0], fit.errors.expect("determined")[0]);
+            let t = truth[0];
+            inside[0] += usize::from((f.energy - t.energy).abs() <= e.energy);
+            inside[1] += usize::from((f.gamma - t.gamma).abs() <= e.gamma);
+            inside[2] += usize::from((f.amplitude - t.amplitude).abs() <= e.amplitude);
+            chi2 += fit.chi2_per_dof / runs as f64;
+        }
+        eprintln!("inside ±1σ of {runs}: E_c, γ, A {inside:?}; mean χ²/dof {chi2:.3}");
+        // 60 draws of a 68 % event: 41 ± 3.6 expected; the bounds are ±3.5 binomial σ.
+        for (k, c) in inside.iter().enumerate() {
+            assert!(
+                (28..=54).contains(c),
+                "parameter {k}: {c} of {runs} inside ±1σ"
+            );
+        }
+        assert!((chi2 - 1.0).abs() < 0.1, "mean χ²/dof {chi2}");
     }
 }

@@ -33,6 +33,13 @@ impl Resolution {
         }
     }
 
+    /// Full width at half maximum (meV).
+    pub fn fwhm(&self) -> f64 {
+        match *self {
+            Resolution::Gaussian { fwhm } | Resolution::PseudoVoigt { fwhm, .. } => fwhm,
+        }
+    }
+
     /// The normalized continuous kernel at offset x (meV).
     pub fn kernel(&self, x: f64) -> f64 {
         let gauss = |w: f64| {
