@@ -5,7 +5,7 @@
 
 use super::numbers;
 use crate::error::{Error, Result};
-use crate::io::text::{TextFile, parse_f64s, parse_real};
+use crate::io::text::{TextFile, parse_f64s, parse_real, table_rows};
 use crate::output::plots::{XyPlot, plot_xy};
 use crate::output::{finite, write_csv, write_json};
 use crate::scattering::dho_fit::{DhoFit, DhoFitOptions, DhoPeak, fit_dho, model_at};
@@ -73,19 +73,24 @@ pub struct Scan {
     pub source: String,
 }
 
+impl Scan {
+    /// The scan on an energy axis multiplied by `factor`, intensities (and σ) per energy divided
+    /// by it, so integrated weights are unchanged.
+    fn energy_scaled(&self, factor: f64) -> Scan {
+        let per_energy = |x: &[f64]| x.iter().map(|v| v / factor).collect::<Vec<_>>();
+        Scan {
+            energies: self.energies.iter().map(|e| e * factor).collect(),
+            values: per_energy(&self.values),
+            sigmas: self.sigmas.as_deref().map(per_energy),
+            source: self.source.clone(),
+        }
+    }
+}
+
 /// Reads a scan table; errors name the file and line.
 pub fn read_scan(path: &Path, columns: Option<&str>) -> Result<Scan> {
     let f = TextFile::read(path)?;
-    let mut rows: Vec<(usize, String)> = f
-        .lines()
-        .iter()
-        .enumerate()
-        .map(|(i, raw)| {
-            let l = raw.split('#').next().unwrap_or("").replace(',', " ");
-            (i + 1, l)
-        })
-        .filter(|(_, l)| !l.trim().is_empty())
-        .collect();
+    let mut rows = table_rows(&f);
     // A header (first row whose first field is not a number) is skipped.
     if rows
         .first()
@@ -258,9 +263,9 @@ pub fn run(a: &SqeFitArgs) -> Result<()> {
     // The fit runs in meV (kT of the detailed balance, the resolution FWHM); a THz axis is
     // converted, with the intensities per THz turned into per meV so the weights A keep their
     // meaning, and the results converted back.
-    let to_mev = match a.energy_unit.to_lowercase().as_str() {
-        "mev" => 1.0,
-        "thz" => THZ_TO_MEV,
+    let (unit, to_mev) = match a.energy_unit.to_lowercase().as_str() {
+        "mev" => ("meV", 1.0),
+        "thz" => ("THz", THZ_TO_MEV),
         other => {
             return Err(Error::input(format!(
                 "--energy-unit: expected meV or THz, found '{other}'"
@@ -295,59 +300,52 @@ pub fn run(a: &SqeFitArgs) -> Result<()> {
         .map(|f| Resolution::new(f, a.pseudo_voigt_eta))
         .transpose()?;
     let fwhm_scan_unit = resolution.map_or(0.0, |r| r.fwhm() / to_mev);
-    let start = starting_peaks(&a.peaks, &scan, fwhm_scan_unit)?;
-    let energies: Vec<f64> = scan.energies.iter().map(|e| e * to_mev).collect();
-    let values: Vec<f64> = scan.values.iter().map(|v| v / to_mev).collect();
-    let sigmas: Option<Vec<f64>> = scan
-        .sigmas
-        .as_ref()
-        .map(|s| s.iter().map(|v| v / to_mev).collect());
-    let start_mev: Vec<DhoPeak> = start
-        .iter()
-        .map(|p| DhoPeak {
-            energy: p.energy * to_mev,
-            gamma: p.gamma * to_mev,
-            amplitude: p.amplitude,
-        })
+    let start: Vec<DhoPeak> = starting_peaks(&a.peaks, &scan, fwhm_scan_unit)?
+        .into_iter()
+        .map(|p| p.energy_scaled(to_mev))
         .collect();
+    let scan_mev = scan.energy_scaled(to_mev);
     let opts = DhoFitOptions {
         temperature: a.temperature,
         classical: a.classical,
         resolution,
         background: a.background,
     };
-    let fit = fit_dho(&energies, &values, sigmas.as_deref(), &start_mev, &opts)?;
-    write_outputs(a, &scan, &fit, &opts, to_mev)
+    let fit = fit_dho(
+        &scan_mev.energies,
+        &scan_mev.values,
+        scan_mev.sigmas.as_deref(),
+        &start,
+        &opts,
+    )?;
+    write_outputs(a, &scan, &scan_mev.energies, &fit, &opts, (unit, to_mev))
 }
 
+/// `energies_mev` are the scan's energies in meV (where the fit ran); `unit` its own unit and
+/// the factor to meV.
 fn write_outputs(
     a: &SqeFitArgs,
     scan: &Scan,
+    energies_mev: &[f64],
     fit: &DhoFit,
     opts: &DhoFitOptions,
-    to_mev: f64,
+    (unit, to_mev): (&str, f64),
 ) -> Result<()> {
-    let back = |p: &DhoPeak| DhoPeak {
-        energy: p.energy / to_mev,
-        gamma: p.gamma / to_mev,
-        amplitude: p.amplitude,
-    };
+    let back = |p: &DhoPeak| p.energy_scaled(1.0 / to_mev);
     let peaks: Vec<DhoPeak> = fit.peaks.iter().map(back).collect();
     let errors: Option<Vec<DhoPeak>> = fit.errors.as_ref().map(|e| e.iter().map(back).collect());
     let model: Vec<f64> = fit.model.iter().map(|m| m * to_mev).collect();
     // Each peak alone (convolved, without background) for the table and the plot.
-    let energies_mev: Vec<f64> = scan.energies.iter().map(|e| e * to_mev).collect();
     let components: Vec<Vec<f64>> = fit
         .peaks
         .iter()
         .map(|p| {
-            model_at(&energies_mev, std::slice::from_ref(p), 0.0, opts)
+            model_at(energies_mev, std::slice::from_ref(p), 0.0, opts)
                 .map(|m| m.into_iter().map(|v| v * to_mev).collect())
         })
         .collect::<Result<_>>()?;
     finite("fitted model", model.iter().copied())?;
     std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
-    let unit = if to_mev == 1.0 { "meV" } else { "THz" };
     let peak_json: Vec<serde_json::Value> = peaks
         .iter()
         .enumerate()

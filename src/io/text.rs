@@ -106,18 +106,25 @@ impl TextFile {
     }
 }
 
+/// The rows of a user table (comma or whitespace separated, comments after '#'): each
+/// non-blank line with its 1-based number, commas turned into spaces.
+pub fn table_rows(f: &TextFile) -> Vec<(usize, String)> {
+    f.lines()
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| (i + 1, raw.split('#').next().unwrap_or("").replace(',', " ")))
+        .filter(|(_, l)| !l.trim().is_empty())
+        .collect()
+}
+
 /// A whitespace/comma-separated numeric table (comments after '#', blank lines skipped): the
 /// leading `n` columns of every row. Used for user tables such as measured heat capacities.
 pub fn read_columns(path: &Path, n: usize, what: &str) -> Result<Vec<Vec<f64>>> {
     let f = TextFile::read(path)?;
-    let mut rows = Vec::new();
-    for (i, raw) in f.lines().iter().enumerate() {
-        let line = raw.split('#').next().unwrap_or("").replace(',', " ");
-        if line.trim().is_empty() {
-            continue;
-        }
-        rows.push(parse_f64s(path, i + 1, &line, n, what)?);
-    }
+    let rows = table_rows(&f)
+        .iter()
+        .map(|(line, text)| parse_f64s(path, *line, text, n, what))
+        .collect::<Result<Vec<_>>>()?;
     if rows.is_empty() {
         return Err(Error::parse(
             path,

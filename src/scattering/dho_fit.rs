@@ -21,6 +21,18 @@ pub struct DhoPeak {
     pub amplitude: f64,
 }
 
+impl DhoPeak {
+    /// The same peak on an energy axis multiplied by `factor` (the weight A is an integral over
+    /// energy of an intensity per energy, so it does not change).
+    pub fn energy_scaled(self, factor: f64) -> DhoPeak {
+        DhoPeak {
+            energy: self.energy * factor,
+            gamma: self.gamma * factor,
+            amplitude: self.amplitude,
+        }
+    }
+}
+
 pub struct DhoFitOptions {
     pub temperature: f64,
     /// Classical detailed balance (MD spectra) instead of the quantum one (measured spectra).
