@@ -280,7 +280,7 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
     let dir = tmp_dir("kappa_fc4");
     let d = data(SW);
     let p = |f: &str| d.join(f).to_string_lossy().to_string();
-    let run = |out: &Path, extra: &[&str]| -> serde_json::Value {
+    let run_raw = |out: &Path, extra: &[&str]| -> String {
         let mut args: Vec<String> = [
             "kappa",
             "--cell",
@@ -306,7 +306,10 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
         .collect();
         args.extend(extra.iter().map(|s| s.to_string()));
         let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
-        latdyn(&a);
+        String::from_utf8_lossy(&latdyn(&a).stdout).to_string()
+    };
+    let run = |out: &Path, extra: &[&str]| -> serde_json::Value {
+        run_raw(out, extra);
         serde_json::from_str(&std::fs::read_to_string(out.join("kappa.json")).unwrap()).unwrap()
     };
     let exact_dir = dir.join("exact");
@@ -330,6 +333,48 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
     let again = run(&exact_dir, &[]);
     assert_eq!(again["gamma_4ph"], k["gamma_4ph"]);
     assert_eq!(again["kappa_p"], k["kappa_p"]);
+    // The kappa HDF5 carries the same Γ_4ph (and per class) next to the three-phonon `gamma`.
+    let h5 = exact_dir.join("kappa-m444.hdf5");
+    let file = hdf5_pure::File::open(&h5).unwrap();
+    let read = |name: &str| file.dataset(name).unwrap().read_f64().unwrap();
+    let flat = |v: &serde_json::Value| -> Vec<f64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|t| {
+                t.as_array()
+                    .unwrap()
+                    .iter()
+                    .flat_map(|q| q.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()))
+            })
+            .collect()
+    };
+    assert_eq!(read("gamma_4ph"), flat(&k["gamma_4ph"]));
+    assert_eq!(read("gamma_4ph_plusminus"), flat(&k["gamma_4ph_plusminus"]));
+    assert_eq!(read("gamma"), flat(&k["gamma"]));
+    assert_eq!(read("kappa_P_3ph")[0], kp3);
+    // --read-gamma of that file with --fc4: the three-phonon Γ from the file, Γ_4ph computed
+    // (split with --q-range, then merged), the same κ.
+    let h5s = h5.to_string_lossy().to_string();
+    let from_file = dir.join("read_gamma");
+    let partial = run_raw(&from_file, &["--read-gamma", &h5s, "--q-range", "0:3"]);
+    assert!(partial.contains("3 of 8"), "{partial}");
+    assert!(!from_file.join("kappa.json").exists());
+    let rg = run(&from_file, &["--read-gamma", &h5s]);
+    for key in ["kappa_p", "kappa_p_3ph", "gamma_4ph"] {
+        assert_eq!(rg[key], k[key], "{key}");
+    }
+    // Direct LBTE with Γ_4ph on the diagonal of the three-phonon collision matrix, against
+    // FourPhonon's iterative solution (4ph as a relaxation-time term, 3ph iterated): 323.89.
+    // Measured 326.73 (+0.9 %); the three-phonon-only LBTE κ is kept as kappa_p_3ph.
+    let l = run(&dir.join("lbte"), &["--lbte"]);
+    let kl = l["kappa_p"][0][0].as_f64().unwrap();
+    let kl3 = l["kappa_p_3ph"][0][0].as_f64().unwrap();
+    eprintln!("LBTE κ_P 3+4ph {kl:.2} (FourPhonon iterative 323.89), 3ph {kl3:.2}");
+    assert!((kl / 323.89 - 1.0).abs() < 0.015, "{kl}");
+    assert!(kl < kl3 && kl > kp);
+    assert_eq!(l["kappa_p_lbte"][0][0], l["kappa_p"][0][0]);
+    assert_eq!(l["kappa_rta"], k["kappa_p"]);
     // Sampled estimator: κ within 2 % of exact, standard errors written.
     let s = run(
         &dir.join("sampled"),
@@ -339,4 +384,140 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
     eprintln!("κ_P sampled {ks:.2} vs exact {kp:.2}");
     assert!((ks / kp - 1.0).abs() < 0.02);
     assert!(s["gamma_4ph_std_error"][0][3][5].as_f64().unwrap() > 0.0);
+}
+
+/// latdyn's phonons replaced by FourPhonon's own (tests/data/fourphonon_si_n4_phonons.json,
+/// written by validation/fourphonon_velocity_basis.py: its dynamical matrix, LAPACK's
+/// eigenvectors, velocities in that basis symmetrized over the exact stabilizer of q). Eigenvectors
+/// go to latdyn's position gauge (e_κ · exp(−2πi q·τ_κ)); `average_xw` replaces each degenerate
+/// pair's velocities at the X and W points by their mean (a basis-independent choice).
+fn with_fourphonon_phonons(ph: &mut MeshPhonons, prim: &latdyn::crystal::Cell, average_xw: bool) {
+    use num_complex::Complex64 as C64;
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fourphonon_si_n4_phonons.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let nb = ph.nb;
+    let x = |v: &serde_json::Value| v.as_f64().unwrap();
+    for g in 0..ph.mesh.n_points() {
+        let q = ph.qpoints[g];
+        for s in 0..nb {
+            let f = x(&doc["frequencies_THz"][g][s]);
+            assert!(
+                (f - ph.frequencies[g * nb + s]).abs() < 1e-5,
+                "q {g} band {s}"
+            );
+            ph.frequencies[g * nb + s] = f;
+            // km/s = 10 THz·Å.
+            ph.velocities[g * nb + s] =
+                std::array::from_fn(|c| 10.0 * x(&doc["velocities_km_s"][g][s][c]));
+            for c in 0..nb {
+                let tau = &prim.positions[c / 3];
+                let phase = -2.0 * PI * (0..3).map(|k| q[k] * tau[k]).sum::<f64>();
+                let e = C64::new(
+                    x(&doc["eigenvectors_re"][g][c][s]),
+                    x(&doc["eigenvectors_im"][g][c][s]),
+                );
+                ph.eigenvectors[(g * nb + s) * nb + c] = e * C64::from_polar(1.0, phase);
+            }
+        }
+        let f = ph.freqs(g);
+        let xw = (0..3).all(|p| (f[2 * p] - f[2 * p + 1]).abs() < 1e-4) && f[2] - f[1] > 1e-2;
+        if average_xw && xw {
+            for p in 0..3 {
+                let (a, b) = (
+                    ph.velocities[g * nb + 2 * p],
+                    ph.velocities[g * nb + 2 * p + 1],
+                );
+                let m: [f64; 3] = std::array::from_fn(|c| 0.5 * (a[c] + b[c]));
+                ph.velocities[g * nb + 2 * p] = m;
+                ph.velocities[g * nb + 2 * p + 1] = m;
+            }
+        }
+    }
+}
+
+/// The per-mode FourPhonon comparison is ill-posed, measured: with FourPhonon's own phonons
+/// (frequencies, eigenvectors, velocities; the script reproduces its BTE.v everywhere but at the
+/// W degenerate pairs) latdyn's 4ph rates per degenerate set and class differ from FourPhonon's
+/// by ≤ 3.4 % (++) and ≤ 1.8 % (−−), but +− by up to 47 % and 3ph (full triplet sum, as
+/// FourPhonon) up to 60 %; only changing how the nine X and W points split velocity between
+/// degenerate partners (their mean instead of LAPACK's basis) moves +− sets by up to 34 %, 3ph
+/// sets by up to 20 % and ++, −− by 3 %: the reference's per-mode rates are fixed by choices its
+/// outputs do not record. The bounds guard both measurements.
+#[test]
+fn fourphonon_rates_depend_on_degenerate_velocity_choices() {
+    let (mut ph, f4, _) = sw_setup();
+    let input = sw_input(fourphonon_si_mass());
+    let prim = input.primitive().clone();
+    let (fc3, _) = latdyn::io::load_fc3(
+        &input,
+        &data(&format!("{SW}/FORCE_CONSTANTS_3RD")),
+        None,
+        None,
+    )
+    .unwrap();
+    let fc3 = latdyn::anharmonic::interaction::Fc3Fourier::new(&prim, &fc3);
+    let tets = latdyn::harmonic::dos::tetrahedra(&ph.mesh, &prim.reciprocal());
+    let qp = table(&format!("{SW}/reference-n4/BTE.qpoints"));
+    let nq = qp.len();
+    let refs = CLASS_NAMES.map(|c| table(&format!("{SW}/reference-n4/T300K/BTE.w_4ph_{c}")));
+    let w3 = table(&format!("{SW}/reference-n4/T300K/BTE.w_3ph"));
+    let opts4 = options(FourDelta::Adaptive(1.0), FourPhononMode::Exact);
+    let opts3 = latdyn::anharmonic::linewidth::LinewidthOptions {
+        temperatures: vec![300.0],
+        cutoff_frequency: 1e-3,
+        delta: latdyn::anharmonic::linewidth::DeltaMethod::Adaptive(1.0),
+        collisions: false,
+    };
+    let identity = [[[1, 0, 0], [0, 1, 0], [0, 0, 1]]];
+    // Rates 4πΓ per (q, set): [++, +−, −−, 3ph].
+    let rates = |ph: &MeshPhonons| -> Vec<[f64; 4]> {
+        let mut out = Vec::new();
+        for row in &qp[1..] {
+            let g0 = row[1] as usize - 1;
+            let r4 = four_phonon_at(g0, ph, &f4, &opts4);
+            let r3 = latdyn::anharmonic::linewidth::scattering_at(
+                g0, ph, &fc3, &identity, &tets, &opts3,
+            );
+            for set in degenerate_sets(ph.freqs(g0), 1e-4) {
+                let sum = |t: &[f64]| set.iter().map(|&s| 4.0 * PI * t[s]).sum::<f64>();
+                out.push([
+                    sum(&r4.gamma[0][0]),
+                    sum(&r4.gamma[1][0]),
+                    sum(&r4.gamma[2][0]),
+                    sum(&r3.gamma[0]),
+                ]);
+            }
+        }
+        out
+    };
+    let mut theirs = Vec::new();
+    for (iq, row) in qp.iter().enumerate().skip(1) {
+        let g0 = row[1] as usize - 1;
+        for set in degenerate_sets(ph.freqs(g0), 1e-4) {
+            let sum = |t: &Vec<Vec<f64>>| set.iter().map(|&s| t[s * nq + iq][1]).sum::<f64>();
+            theirs.push([sum(&refs[0]), sum(&refs[1]), sum(&refs[2]), sum(&w3)]);
+        }
+    }
+    with_fourphonon_phonons(&mut ph, &prim, false);
+    let lapack = rates(&ph);
+    with_fourphonon_phonons(&mut ph, &prim, true);
+    let averaged = rates(&ph);
+    let rel = |a: f64, b: f64| if b > 0.0 { (a - b).abs() / b } else { 0.0 };
+    let (mut vs_ref, mut swing) = ([0.0f64; 4], [0.0f64; 4]);
+    for ((l, a), t) in lapack.iter().zip(&averaged).zip(&theirs) {
+        for c in 0..4 {
+            vs_ref[c] = vs_ref[c].max(rel(l[c], t[c]));
+            swing[c] = swing[c].max(rel(a[c], l[c]));
+        }
+    }
+    eprintln!(
+        "with FourPhonon's phonons, largest difference per set [++, +-, --, 3ph]: {vs_ref:.3?}; moved by the X/W velocity split: {swing:.3?}"
+    );
+    assert!(vs_ref[0] < 0.04 && vs_ref[2] < 0.02, "{vs_ref:?}");
+    assert!(swing[1] > 0.2 && swing[3] > 0.1, "{swing:?}");
 }

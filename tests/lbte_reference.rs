@@ -62,7 +62,7 @@ fn si_lbte_matches_phono3py_and_reduces_to_rta() {
     let gamma_q = (0..nq)
         .map(|iq| (0..nt).map(|it| res.gamma[it][iq].clone()).collect())
         .collect();
-    let diag = assemble_with(&dm, &km, gamma_q, None, Some(system), &opts).unwrap();
+    let diag = assemble_with(&dm, &km, gamma_q, None, Some(&system), false, &opts).unwrap();
     for it in 0..nt {
         let (a, b) = (diag.lbte.as_ref().unwrap().kappa[it], diag.kappa[it]);
         for c in 0..6 {

@@ -14,10 +14,16 @@ reference run: ~0 and +-0.379 km/s). At X both give 0, where degenerate perturba
 (phonopy, latdyn) gives +-5.22 km/s. Writes /tmp/fourphonon_v_full.txt (km/s, band-major like
 BTE.v_full) for experiments.
 
-Usage: validation/venv/bin/python validation/fourphonon_velocity_basis.py
+With --json PATH it also writes the full-grid frequencies, eigenvectors and velocities
+(tests/data/fourphonon_si_n4_phonons.json is this output: tests/four_phonon.rs feeds them to
+latdyn's rate code to separate the velocity convention from the rest of the physics).
+
+Usage: validation/venv/bin/python validation/fourphonon_velocity_basis.py [--json PATH]
 """
 import itertools
+import json
 import os
+import sys
 
 import numpy as np
 import scipy.linalg as sl
@@ -113,7 +119,7 @@ for g in range(N ** 3):
     if g == 0:
         v[:3] = 0
         w[:3] = 0
-    out.append((w, v))
+    out.append((w, v, e))
 ref = np.loadtxt(f"{D}/reference-n4/BTE.v")
 qp = np.loadtxt(f"{D}/reference-n4/BTE.qpoints")
 om = np.loadtxt(f"{D}/reference-n4/BTE.omega")
@@ -129,3 +135,18 @@ for iq in range(nq):
     print("q", iq, "omega diff", np.abs(out[g][0] - om[iq]).max())
 print("worst velocity difference (km/s)", worst)
 np.savetxt("/tmp/fourphonon_v_full.txt", np.array([out[g][1][s] for s in range(6) for g in range(N ** 3)]))
+if "--json" in sys.argv:
+    # FourPhonon's phonons on the full grid (grid order: first reduced coordinate fastest), for
+    # tests/four_phonon.rs: frequencies (THz), eigenvectors (cell-origin gauge, exp(-i q.R) in
+    # D, columns = modes, component 3*atom + xyz) and symmetrized velocities (km/s).
+    path = sys.argv[sys.argv.index("--json") + 1]
+    doc = {
+        "source": "validation/fourphonon_velocity_basis.py (FourPhonon's phonon_phonopy steps, SciPy "
+        + sl.__name__ + " zheev via scipy " + __import__("scipy").__version__ + ")",
+        "mesh": [N, N, N],
+        "frequencies_THz": [list(out[g][0] / (2 * np.pi)) for g in range(N ** 3)],
+        "eigenvectors_re": [out[g][2].real.round(15).tolist() for g in range(N ** 3)],
+        "eigenvectors_im": [out[g][2].imag.round(15).tolist() for g in range(N ** 3)],
+        "velocities_km_s": [out[g][1].tolist() for g in range(N ** 3)],
+    }
+    json.dump(doc, open(path, "w"))

@@ -67,9 +67,10 @@ pub struct KappaArgs {
 #[derive(Args, Debug, Clone)]
 pub struct FourPhononArgs {
     /// Fourth-order force constants (FourPhonon FORCE_CONSTANTS_4TH or TDEP
-    /// infile.forceconstant_fourthorder): adds four-phonon scattering to every mode (computed on
-    /// the mesh with the three-phonon Γ, so not with --read-gamma).
-    #[arg(long, conflicts_with = "read_gamma")]
+    /// infile.forceconstant_fourthorder): adds four-phonon scattering to every mode (to the
+    /// computed three-phonon Γ, or to the Γ of --read-gamma at its temperatures; with --lbte as
+    /// a diagonal term of the three-phonon collision matrix).
+    #[arg(long)]
     pub fc4: Option<PathBuf>,
     /// The cell FORCE_CONSTANTS_4TH's atom indices refer to, when it is not --cell's primitive
     /// cell (CONTROL or POSCAR; default: --fc3-cell).
@@ -375,11 +376,18 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             None => None,
         };
     let isotope = opts.isotope.clone();
-    let (res, fc3_info) = match (&a.read_gamma, &a.fc3) {
-        (Some(g), _) => (
-            kappa_from_gamma_file(&dm, g, &opts)?,
-            json!({"read_gamma": g}),
-        ),
+    let (run, fc3_info) = match (&a.read_gamma, &a.fc3) {
+        (Some(g), _) => {
+            if opts.q_range.is_some() && opts.four_phonon.is_none() {
+                return Err(Error::input(
+                    "--q-range splits the computed linewidths; with --read-gamma only four-phonon Γ (--fc4) is computed, so it needs --fc4",
+                ));
+            }
+            (
+                kappa_from_gamma_file(&dm, g, &opts)?,
+                json!({"read_gamma": g}),
+            )
+        }
         (None, Some(fc3_path)) => {
             let (fc3, fc3_asr) = a.fc3_layout.load(&input, fc3_path)?;
             let info = json!({"file": fc3_path, "asr_violation_eV_per_A3": fc3_asr, "terms": fc3.terms.len()});
@@ -387,18 +395,24 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             check_plan(a, &dm, &fc3, &km, &opts)?;
             let fourier = crate::anharmonic::interaction::Fc3Fourier::new(dm.primitive(), &fc3);
             drop(fc3);
-            match run_kappa_with(&dm, &fourier, &km, &opts)? {
-                KappaRun::Complete(r) => (*r, info),
-                KappaRun::Partial { done, total } => {
-                    println!(
-                        "latdyn kappa: linewidths at {done} of {total} irreducible q-points are in {}; run again without --q-range (same --out) to finish and merge",
-                        a.out.join("linewidths").display()
-                    );
-                    return Ok(());
-                }
-            }
+            (run_kappa_with(&dm, &fourier, &km, &opts)?, info)
         }
         (None, None) => return Err(Error::input("latdyn kappa needs --fc3 or --read-gamma")),
+    };
+    let res = match run {
+        KappaRun::Complete(r) => *r,
+        KappaRun::Partial { done, total } => {
+            let folder = if a.read_gamma.is_some() {
+                "fourphonon"
+            } else {
+                "linewidths"
+            };
+            println!(
+                "latdyn kappa: linewidths at {done} of {total} irreducible q-points are in {}; run again without --q-range (same --out) to finish and merge",
+                a.out.join(folder).display()
+            );
+            return Ok(());
+        }
     };
     let temperatures = res.temperatures.clone();
     finite("gamma", res.gamma.iter().flatten().flatten().copied())?;

@@ -100,6 +100,28 @@ pub fn write_kappa_hdf5(path: &Path, r: &KappaResult) -> Result<()> {
             &shape,
         );
     }
+    if let Some(f) = &r.four_phonon {
+        // latdyn's names (phono3py has no four-phonon terms): Γ_4ph [T][q][s] as `gamma` (the
+        // three-phonon Γ stays in `gamma`; κ and mode κ hold 3+4-phonon scattering), per
+        // process class, and the three-phonon-only κ_P, κ_C.
+        let flat = |t: &Vec<Vec<Vec<f64>>>| t.iter().flatten().flatten().copied().collect();
+        let shape = [nt, nq, nb];
+        put("gamma_4ph", flat(&f.total()), &shape);
+        for (c, name) in crate::anharmonic::four_phonon::CLASS_NAMES
+            .iter()
+            .enumerate()
+        {
+            put(&format!("gamma_4ph_{name}"), flat(&f.gamma[c]), &shape);
+        }
+        if matches!(
+            f.mode,
+            crate::anharmonic::four_phonon::FourPhononMode::Sampled { .. }
+        ) {
+            put("gamma_4ph_std_error", flat(&f.total_error()), &shape);
+        }
+        put("kappa_P_3ph", flat6(&f.kappa_p_3ph).collect(), &[nt, 6]);
+        put("kappa_C_3ph", flat6(&f.kappa_c_3ph).collect(), &[nt, 6]);
+    }
     if let Some(iso) = &r.gamma_isotope {
         put(
             "gamma_isotope",

@@ -103,7 +103,7 @@ pub fn four_phonon_points(
         mode: settings.mode,
     };
     let store = checkpoint
-        .map(|(dir, key)| Store::new(dir, four_phonon_key(key, settings)))
+        .map(|(dir, key)| Store::new(dir, four_phonon_key(key, settings, temperatures)))
         .transpose()?;
     let (nt, nb) = (temperatures.len(), ph.nb);
     let todo = (range.0..range.1).count() as u64;
@@ -133,9 +133,15 @@ pub fn four_phonon_points(
     Ok(out)
 }
 
-/// The settings that change Γ_4ph, added to the run's key.
-fn four_phonon_key(key: &serde_json::Value, s: &FourPhononSettings) -> serde_json::Value {
-    json!({"run": key, "fc4": s.identity, "four_phonon": format!("{:?} {:?}", s.delta, s.mode)})
+/// The settings that change Γ_4ph, added to the run's key (with the temperatures computed:
+/// with --read-gamma they are the file's, not the command line's).
+fn four_phonon_key(
+    key: &serde_json::Value,
+    s: &FourPhononSettings,
+    temperatures: &[f64],
+) -> serde_json::Value {
+    json!({"run": key, "fc4": s.identity, "four_phonon": format!("{:?} {:?}", s.delta, s.mode),
+           "temperatures": temperatures})
 }
 
 /// Averages every table over the degenerate modes of q (FourPhonon does not; its rates differ

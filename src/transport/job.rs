@@ -369,12 +369,6 @@ pub fn run_kappa_deltas(
     runs: &[DeltaRun],
     cache: Option<SeriesCache>,
 ) -> Result<Vec<KappaRun>> {
-    if opts.four_phonon.is_some() && opts.lbte {
-        // Checked before any work: the three-phonon-only κ would need a second LBTE solve.
-        return Err(Error::input(
-            "four-phonon scattering (--fc4) with the direct LBTE solution (--lbte) is not available; drop --lbte (κ_P then comes from the RTA/Wigner solution)",
-        ));
-    }
     let prim = dm.primitive();
     let KappaMesh {
         rotations,
@@ -415,12 +409,7 @@ pub fn run_kappa_deltas(
         .collect();
     let rec = prim.reciprocal();
     let n_ir = ir.ir_grid_points.len();
-    let (start, end) = opts.q_range.unwrap_or((0, n_ir));
-    if start >= end || end > n_ir {
-        return Err(Error::input(format!(
-            "--q-range {start}:{end}: the mesh has {n_ir} irreducible q-points (valid: 0 ≤ start < end ≤ {n_ir})"
-        )));
-    }
+    let (start, end) = q_range(opts, n_ir)?;
     let checkpoints: Vec<Option<super::checkpoint::Checkpoint>> = runs
         .iter()
         .map(|r| {
@@ -520,11 +509,11 @@ pub fn run_kappa_deltas(
                 .as_ref()
                 .map(|g| isotope_gammas(ir, &ph, g, &opts, &rec));
             let mut res = match &four {
-                None => assemble_with(dm, km, gamma_q, gamma_iso, system, &opts)?,
+                None => assemble_with(dm, km, gamma_q, gamma_iso, system.as_ref(), false, &opts)?,
                 Some(f) => {
                     let f: Vec<&FourPhononAtQ> =
                         f.iter().map(|p| p.as_ref().expect("all present")).collect();
-                    with_four_phonon(dm, km, gamma_q, gamma_iso, &f, &opts)?
+                    with_four_phonon(dm, km, gamma_q, gamma_iso, &f, system.as_ref(), &opts)?
                 }
             };
             res.gamma_parts = Some(parts);
@@ -533,18 +522,40 @@ pub fn run_kappa_deltas(
         .collect()
 }
 
+/// The irreducible points to compute: `opts.q_range`, checked against the mesh, or all.
+fn q_range(opts: &KappaOptions, n_ir: usize) -> Result<(usize, usize)> {
+    let (start, end) = opts.q_range.unwrap_or((0, n_ir));
+    if start >= end || end > n_ir {
+        return Err(Error::input(format!(
+            "--q-range {start}:{end}: the mesh has {n_ir} irreducible q-points (valid: 0 ≤ start < end ≤ {n_ir})"
+        )));
+    }
+    Ok((start, end))
+}
+
 /// κ with three- plus four-phonon Γ (Matthiessen), keeping the three-phonon Γ in `gamma` and
-/// the three-phonon-only κ_P, κ_C in `four_phonon`.
+/// the three-phonon-only κ_P, κ_C in `four_phonon`. With the LBTE, Γ_4ph enters the diagonal of
+/// the three-phonon collision matrix (as a relaxation-time term, as FourPhonon's iterative
+/// solution takes it); the matrix is kept after the three-phonon-only solve for the second.
 fn with_four_phonon(
     dm: &DynamicalMatrix,
     km: &KappaMesh,
     gamma_q: Vec<Vec<Vec<f64>>>,
     gamma_iso: Option<Vec<Vec<f64>>>,
     four: &[&FourPhononAtQ],
+    system: Option<&lbte::LbteSystem>,
     opts: &KappaOptions,
 ) -> Result<KappaResult> {
     let settings = opts.four_phonon.as_ref().expect("four-phonon run");
-    let three = assemble_with(dm, km, gamma_q.clone(), gamma_iso.clone(), None, opts)?;
+    let three = assemble_with(
+        dm,
+        km,
+        gamma_q.clone(),
+        gamma_iso.clone(),
+        system,
+        true,
+        opts,
+    )?;
     let total: Vec<Vec<Vec<f64>>> = gamma_q
         .iter()
         .zip(four)
@@ -556,7 +567,7 @@ fn with_four_phonon(
                 .collect()
         })
         .collect();
-    let mut res = assemble_with(dm, km, total, gamma_iso, None, opts)?;
+    let mut res = assemble_with(dm, km, total, gamma_iso, system, false, opts)?;
     let (kappa_p_3ph, kappa_c_3ph) = three.particle_and_coherence();
     res.gamma = three.gamma;
     // [q][T][s] per point → [T][q][s] per class.
@@ -659,16 +670,18 @@ pub fn assemble(
     gamma_iso: Option<Vec<Vec<f64>>>,
     opts: &KappaOptions,
 ) -> Result<KappaResult> {
-    assemble_with(dm, km, gamma_q, gamma_iso, None, opts)
+    assemble_with(dm, km, gamma_q, gamma_iso, None, false, opts)
 }
 
-/// As `assemble`, and the direct LBTE solution of `system` (filled with every point's rows).
+/// As `assemble`, and the direct LBTE solution of `system` (filled with every point's rows),
+/// whose matrices stay for another solve when `keep_lbte`.
 pub fn assemble_with(
     dm: &DynamicalMatrix,
     km: &KappaMesh,
     gamma_q: Vec<Vec<Vec<f64>>>,
     gamma_iso: Option<Vec<Vec<f64>>>,
-    system: Option<lbte::LbteSystem>,
+    system: Option<&lbte::LbteSystem>,
+    keep_lbte: bool,
     opts: &KappaOptions,
 ) -> Result<KappaResult> {
     let KappaMesh {
@@ -800,7 +813,7 @@ pub fn assemble_with(
     }
     res.wigner = w;
     if let Some(system) = system {
-        res.lbte = Some(solve_lbte(&system, &res, &gamma_total)?);
+        res.lbte = Some(solve_lbte(system, &res, &gamma_total, keep_lbte)?);
     }
     Ok(res)
 }
@@ -814,6 +827,7 @@ fn solve_lbte(
     system: &lbte::LbteSystem,
     res: &KappaResult,
     gamma_total: &[Vec<Vec<f64>>],
+    keep: bool,
 ) -> Result<LbteKappa> {
     let mut out = LbteKappa {
         kappa: vec![],
@@ -829,6 +843,7 @@ fn solve_lbte(
                 velocities: &res.group_velocities,
                 unit: res.kappa_unit_conversion,
             },
+            keep,
         )?;
         out.kappa.push(sol.kappa);
         out.mode_kappa.push(sol.mode_kappa);
@@ -973,12 +988,14 @@ pub fn read_gamma_files(
 }
 
 /// κ from linewidths in a kappa HDF5 (or a folder of per-grid-point files) instead of computing
-/// them (`--read-gamma`); the file's temperatures replace `opts.temperatures`.
+/// them (`--read-gamma`); the file's temperatures replace `opts.temperatures`. With
+/// `opts.four_phonon`, Γ_4ph is computed at the file's temperatures (resumable and split by
+/// `opts.q_range` like a full run; Partial until every point is done) and added.
 pub fn kappa_from_gamma_file(
     dm: &DynamicalMatrix,
     path: &std::path::Path,
     opts: &KappaOptions,
-) -> Result<KappaResult> {
+) -> Result<KappaRun> {
     let prim = dm.primitive();
     let km = kappa_mesh(prim, opts.mesh)?;
     let (temperatures, gamma_q) = if path.is_dir() {
@@ -988,17 +1005,43 @@ pub fn kappa_from_gamma_file(
     };
     let mut opts = opts.clone();
     opts.temperatures = temperatures;
-    let gamma_iso = match &opts.isotope {
-        Some(g) => {
-            let ph = mesh_phonons(
-                dm,
-                &km.mesh,
-                opts.progress,
-                opts.delta.needs_velocities().then_some(&km.rotations[..]),
-            )?;
-            Some(isotope_gammas(&km.ir, &ph, g, &opts, &prim.reciprocal()))
-        }
-        None => None,
+    let velocities = opts.delta.needs_velocities() || opts.four_phonon.is_some();
+    let ph = if opts.isotope.is_some() || opts.four_phonon.is_some() {
+        Some(mesh_phonons(
+            dm,
+            &km.mesh,
+            opts.progress,
+            velocities.then_some(&km.rotations[..]),
+        )?)
+    } else {
+        None
     };
-    assemble(dm, &km, gamma_q, gamma_iso, &opts)
+    let gamma_iso = match (&opts.isotope, &ph) {
+        (Some(g), Some(ph)) => Some(isotope_gammas(&km.ir, ph, g, &opts, &prim.reciprocal())),
+        _ => None,
+    };
+    let (Some(settings), Some(ph)) = (&opts.four_phonon, &ph) else {
+        return Ok(KappaRun::Complete(Box::new(assemble(
+            dm, &km, gamma_q, gamma_iso, &opts,
+        )?)));
+    };
+    let n_ir = km.ir.ir_grid_points.len();
+    let four = super::four_phonon_job::four_phonon_points(
+        ph,
+        &km.ir.ir_grid_points,
+        settings,
+        &opts.temperatures,
+        opts.cutoff_frequency,
+        q_range(&opts, n_ir)?,
+        opts.checkpoint.as_ref(),
+        opts.progress,
+    )?;
+    let done = four.iter().filter(|p| p.is_some()).count();
+    if done < n_ir {
+        return Ok(KappaRun::Partial { done, total: n_ir });
+    }
+    let four: Vec<&FourPhononAtQ> = four.iter().flatten().collect();
+    Ok(KappaRun::Complete(Box::new(with_four_phonon(
+        dm, &km, gamma_q, gamma_iso, &four, None, &opts,
+    )?)))
 }

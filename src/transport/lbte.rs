@@ -276,14 +276,20 @@ impl LbteSystem {
         }
     }
 
-    /// Solves temperature `it` (consuming its matrix) and returns κ.
-    pub fn solve(&self, it: usize, inp: &LbteInputs) -> Result<LbteSolution> {
-        let mut a = std::mem::replace(
-            &mut *self.matrices[it]
+    /// Solves temperature `it` and returns κ. The collision part of the matrix is consumed
+    /// unless `keep` (then it is copied: one more matrix in memory while this one is solved),
+    /// for a second solve with other diagonal Γ (three- then three-plus-four-phonon).
+    pub fn solve(&self, it: usize, inp: &LbteInputs, keep: bool) -> Result<LbteSolution> {
+        let mut a = {
+            let mut stored = self.matrices[it]
                 .lock()
-                .expect("no panics while holding the lock"),
-            Mat::zeros(0, 0),
-        );
+                .expect("no panics while holding the lock");
+            if keep {
+                stored.clone()
+            } else {
+                std::mem::replace(&mut *stored, Mat::zeros(0, 0))
+            }
+        };
         let (nb, n_ir, m) = (self.nb, self.weights.len(), self.index.len());
         let basis = &self.maps.invariant_basis;
         let n_points: usize = self.weights.iter().sum();

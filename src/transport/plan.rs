@@ -57,7 +57,9 @@ pub fn plan(
         let maps = super::lbte::StarMaps::new(ir, rotations, &km.cart);
         let m: f64 = maps.invariant_basis.iter().map(|b| b.len()).sum::<usize>() as f64 * nbf;
         let dim = 3.0 * nbf * nq;
-        nt * m * m * 8.0
+        // With four-phonon Γ a copy of one matrix is solved first (three-phonon only).
+        let matrices = nt + if opts.four_phonon.is_some() { 1.0 } else { 0.0 };
+        matrices * m * m * 8.0
             + threads as f64 * nt * (3.0 * nbf * dim + (n / 2.0) * 2.0 * nbf * nbf) * 8.0
     } else {
         0.0
