@@ -446,7 +446,7 @@ fn converge_rejects_bad_requests() {
     let e = err(
         &[
             "--quantity",
-            "kappa",
+            "adp",
             "--meshes",
             "4 4 4; 6 6 6",
             "--fc4",
@@ -454,5 +454,8 @@ fn converge_rejects_bad_requests() {
         ],
         3,
     );
-    assert!(e.contains("four-phonon"), "{e}");
+    assert!(
+        e.contains("four-phonon") && e.contains("--quantity kappa"),
+        "{e}"
+    );
 }

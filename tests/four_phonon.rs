@@ -364,6 +364,48 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
     for key in ["kappa_p", "kappa_p_3ph", "gamma_4ph"] {
         assert_eq!(rg[key], k[key], "{key}");
     }
+    // A converge series with --fc4: each mesh's κ is the single run's (4³ here), and the
+    // four-phonon files resume per mesh.
+    let mut args: Vec<String> = [
+        "converge",
+        "--quantity",
+        "kappa",
+        "--meshes",
+        "3 3 3; 4 4 4",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for (flag, file) in [
+        ("--cell", "CONTROL"),
+        ("--fc2", "FORCE_CONSTANTS_2ND"),
+        ("--fc3", "FORCE_CONSTANTS_3RD"),
+        ("--fc4", "FORCE_CONSTANTS_4TH"),
+    ] {
+        args.extend([flag.to_string(), p(file)]);
+    }
+    let series = dir.join("converge");
+    args.extend(
+        [
+            "--adaptive-smearing",
+            "1.0",
+            "--masses",
+            "Si=28.0855099896",
+            "--no-plots",
+            "--out",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    args.push(series.to_string_lossy().to_string());
+    latdyn(&args.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    let c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(series.join("converge.json")).unwrap())
+            .unwrap();
+    let m4 = &c["meshes"][1]["detail"]["by_delta"][0];
+    assert_eq!(m4["kappa_p"], k["kappa_p"]);
+    assert_eq!(m4["kappa_p_3ph"], k["kappa_p_3ph"]);
+    assert!(series.join("m4x4x4/fourphonon/q000007.json").is_file());
     // Direct LBTE with Γ_4ph on the diagonal of the three-phonon collision matrix, against
     // FourPhonon's iterative solution (4ph as a relaxation-time term, 3ph iterated): 323.89.
     // Measured 326.73 (+0.9 %); the three-phonon-only LBTE κ is kept as kappa_p_3ph.

@@ -3,7 +3,7 @@
 //! uncertainty, a table, plots and a one-line verdict.
 
 use super::InputArgs;
-use super::kappa::{Fc3Layout, TransportArgs, parse_temperatures};
+use super::kappa::{Fc3Layout, FourPhononArgs, TransportArgs, parse_temperatures};
 use crate::anharmonic::linewidth::DeltaMethod;
 use crate::converge::meshes::{auto_ladder, parse_meshes};
 use crate::converge::series::{KappaSeries, MeshStep, Quantity, SeriesContext, delta_json};
@@ -61,9 +61,9 @@ pub struct ConvergeArgs {
     /// fc3 (kappa): the formats of `latdyn kappa --fc3`.
     #[arg(long)]
     pub fc3: Option<PathBuf>,
-    /// fc4: four-phonon scattering is not available yet; the flag is reserved and refused.
-    #[arg(long)]
-    pub fc4: Option<PathBuf>,
+    /// Four-phonon scattering on every mesh (kappa): the flags of `latdyn kappa --fc4`.
+    #[command(flatten)]
+    pub four_phonon: FourPhononArgs,
     #[command(flatten)]
     pub fc3_layout: Fc3Layout,
     #[command(flatten)]
@@ -129,9 +129,11 @@ fn series_values(text: &str, what: &str) -> Result<Vec<f64>> {
 
 pub fn run(a: &ConvergeArgs, progress: bool) -> Result<()> {
     let t0 = std::time::Instant::now();
-    if let Some(f) = &a.fc4 {
+    if let Some(f) = &a.four_phonon.fc4
+        && a.quantity != Quantity::Kappa
+    {
         return Err(Error::input(format!(
-            "--fc4 {}: four-phonon scattering is not available in this version; converge three-phonon κ without --fc4",
+            "--fc4 {}: four-phonon scattering changes κ only; use it with --quantity kappa",
             f.display()
         )));
     }
@@ -171,7 +173,7 @@ pub fn run(a: &ConvergeArgs, progress: bool) -> Result<()> {
         .as_ref()
         .map(|(f, _)| crate::anharmonic::interaction::Fc3Fourier::new(&prim, f));
     let kappa = match quantity {
-        Quantity::Kappa => Some(kappa_series(a, &deck, &prim, &temperatures, cutoff)?),
+        Quantity::Kappa => Some(kappa_series(a, &deck, &input, &temperatures, cutoff)?),
         _ => None,
     };
     let dos_method = match a.dos_method.as_str() {
@@ -279,13 +281,21 @@ pub fn run(a: &ConvergeArgs, progress: bool) -> Result<()> {
 fn kappa_series(
     a: &ConvergeArgs,
     deck: &crate::config::Deck,
-    prim: &crate::crystal::Cell,
+    input: &crate::io::HarmonicInput,
     temperatures: &[f64],
     cutoff: f64,
 ) -> Result<KappaSeries> {
-    let options =
-        a.transport
-            .kappa_options(prim, [1, 1, 1], temperatures.to_vec(), cutoff, false)?;
+    let mut options = a.transport.kappa_options(
+        input.primitive(),
+        [1, 1, 1],
+        temperatures.to_vec(),
+        cutoff,
+        false,
+    )?;
+    let four_phonon =
+        a.four_phonon
+            .settings(input, &a.transport, a.fc3_layout.fc3_cell.as_deref())?;
+    options.four_phonon = four_phonon.as_ref().map(|(s, _)| s.clone());
     let mut deltas = vec![options.delta];
     if let Some(s) = &a.smearing_series {
         deltas.extend(
@@ -315,6 +325,7 @@ fn kappa_series(
         "fc3": a.fc3.as_deref().map(abs), "fc3_bytes": a.fc3.as_deref().map(size),
         "masses": deck.masses, "isotope": options.isotope, "boundary_mfp": options.boundary_mfp,
         "lbte": options.lbte,
+        "fc4": four_phonon.map(|(_, info)| info),
     });
     Ok(KappaSeries {
         options,

@@ -139,9 +139,13 @@ impl SeriesContext<'_> {
         let series = self.kappa.as_ref().expect("κ settings for a κ series");
         let fourier = self.fc3.expect("fc3 for a κ series");
         let km = kappa_mesh_with(self.dm.primitive(), &self.symmetry, n)?;
+        let mut mesh_key = series.key.clone();
+        mesh_key["mesh"] = json!(n);
         let opts = KappaOptions {
             mesh: n,
             progress: self.progress,
+            // Four-phonon Γ (one δ for the whole smearing series) resume from the main folder.
+            checkpoint: Some((mesh_folder(&self.out, n, 0), mesh_key)),
             ..series.options.clone()
         };
         let runs: Vec<DeltaRun> = series
@@ -194,10 +198,15 @@ impl SeriesContext<'_> {
                 }
             }
             scalars.push(own);
-            per_delta.push(json!({
+            let mut detail = json!({
                 "delta": delta_json(series.deltas[d]),
                 "kappa_p": p, "kappa_c": c, "kappa_total": total, "kappa_rta": res.kappa,
-            }));
+            });
+            if let Some(f) = &res.four_phonon {
+                detail["kappa_p_3ph"] = json!(f.kappa_p_3ph);
+                detail["kappa_c_3ph"] = json!(f.kappa_c_3ph);
+            }
+            per_delta.push(detail);
         }
         Ok(MeshStep {
             mesh: n,
