@@ -292,10 +292,12 @@ fn kappa_series(
         cutoff,
         false,
     )?;
-    let four_phonon =
-        a.four_phonon
-            .settings(input, &a.transport, a.fc3_layout.fc3_cell.as_deref())?;
-    options.four_phonon = four_phonon.as_ref().map(|(s, _)| s.clone());
+    // The three-phonon resume key leaves the fc4 out (adding --fc4 to a finished series reuses
+    // its linewidths); the four-phonon files carry the fc4's identity in their own key.
+    options.four_phonon = a
+        .four_phonon
+        .settings(input, &a.transport, a.fc3_layout.fc3_cell.as_deref())?
+        .map(|(s, _)| s);
     let mut deltas = vec![options.delta];
     if let Some(s) = &a.smearing_series {
         deltas.extend(
@@ -325,7 +327,6 @@ fn kappa_series(
         "fc3": a.fc3.as_deref().map(abs), "fc3_bytes": a.fc3.as_deref().map(size),
         "masses": deck.masses, "isotope": options.isotope, "boundary_mfp": options.boundary_mfp,
         "lbte": options.lbte,
-        "fc4": four_phonon.map(|(_, info)| info),
     });
     Ok(KappaSeries {
         options,
