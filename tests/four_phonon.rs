@@ -280,30 +280,32 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
     let dir = tmp_dir("kappa_fc4");
     let d = data(SW);
     let p = |f: &str| d.join(f).to_string_lossy().to_string();
-    let run_raw = |out: &Path, extra: &[&str]| -> String {
-        let mut args: Vec<String> = [
-            "kappa",
-            "--cell",
-            &p("CONTROL"),
-            "--fc2",
-            &p("FORCE_CONSTANTS_2ND"),
-            "--fc3",
-            &p("FORCE_CONSTANTS_3RD"),
-            "--fc4",
-            &p("FORCE_CONSTANTS_4TH"),
-            "--mesh",
-            "4 4 4",
+    // The inputs and settings every command of this test shares, writing to `out`.
+    let common = |out: &Path| -> Vec<String> {
+        let mut args = Vec::new();
+        for (flag, file) in [
+            ("--cell", "CONTROL"),
+            ("--fc2", "FORCE_CONSTANTS_2ND"),
+            ("--fc3", "FORCE_CONSTANTS_3RD"),
+            ("--fc4", "FORCE_CONSTANTS_4TH"),
+        ] {
+            args.extend([flag.to_string(), p(file)]);
+        }
+        for a in [
             "--adaptive-smearing",
             "1.0",
             "--masses",
             "Si=28.0855099896",
             "--no-plots",
-            "--out",
-            &out.to_string_lossy(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        ] {
+            args.push(a.to_string());
+        }
+        args.extend(["--out".to_string(), out.to_string_lossy().to_string()]);
+        args
+    };
+    let run_raw = |out: &Path, extra: &[&str]| -> String {
+        let mut args: Vec<String> = vec!["kappa".into(), "--mesh".into(), "4 4 4".into()];
+        args.extend(common(out));
         args.extend(extra.iter().map(|s| s.to_string()));
         let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
         String::from_utf8_lossy(&latdyn(&a).stdout).to_string()
@@ -366,6 +368,7 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
     }
     // A converge series with --fc4: each mesh's κ is the single run's (4³ here), and the
     // four-phonon files resume per mesh.
+    let series = dir.join("converge");
     let mut args: Vec<String> = [
         "converge",
         "--quantity",
@@ -376,28 +379,7 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    for (flag, file) in [
-        ("--cell", "CONTROL"),
-        ("--fc2", "FORCE_CONSTANTS_2ND"),
-        ("--fc3", "FORCE_CONSTANTS_3RD"),
-        ("--fc4", "FORCE_CONSTANTS_4TH"),
-    ] {
-        args.extend([flag.to_string(), p(file)]);
-    }
-    let series = dir.join("converge");
-    args.extend(
-        [
-            "--adaptive-smearing",
-            "1.0",
-            "--masses",
-            "Si=28.0855099896",
-            "--no-plots",
-            "--out",
-        ]
-        .iter()
-        .map(|s| s.to_string()),
-    );
-    args.push(series.to_string_lossy().to_string());
+    args.extend(common(&series));
     latdyn(&args.iter().map(|s| s.as_str()).collect::<Vec<_>>());
     let c: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(series.join("converge.json")).unwrap())

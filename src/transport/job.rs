@@ -461,19 +461,7 @@ pub fn run_kappa_deltas(
         })
         .collect::<Result<_>>()?;
     pb.finish_and_clear();
-    let four = match &opts.four_phonon {
-        Some(s) => Some(super::four_phonon_job::four_phonon_points(
-            &ph,
-            &ir.ir_grid_points,
-            s,
-            &opts.temperatures,
-            opts.cutoff_frequency,
-            (start, end),
-            opts.checkpoint.as_ref(),
-            opts.progress,
-        )?),
-        None => None,
-    };
+    let four = four_phonon_rates(&ph, ir, opts, (start, end))?;
     let four_done = four
         .as_ref()
         .map_or(n_ir, |f| f.iter().filter(|p| p.is_some()).count());
@@ -520,6 +508,31 @@ pub fn run_kappa_deltas(
             Ok(KappaRun::Complete(Box::new(res)))
         })
         .collect()
+}
+
+/// Γ_4ph at the irreducible points of `ir` in `range` (the others read from the resume files
+/// when there, else None), or None without four-phonon settings.
+fn four_phonon_rates(
+    ph: &MeshPhonons,
+    ir: &IrreducibleMesh,
+    opts: &KappaOptions,
+    range: (usize, usize),
+) -> Result<Option<Vec<Option<FourPhononAtQ>>>> {
+    opts.four_phonon
+        .as_ref()
+        .map(|s| {
+            super::four_phonon_job::four_phonon_points(
+                ph,
+                &ir.ir_grid_points,
+                s,
+                &opts.temperatures,
+                opts.cutoff_frequency,
+                range,
+                opts.checkpoint.as_ref(),
+                opts.progress,
+            )
+        })
+        .transpose()
 }
 
 /// The irreducible points to compute: `opts.q_range`, checked against the mesh, or all.
@@ -1020,22 +1033,16 @@ pub fn kappa_from_gamma_file(
         (Some(g), Some(ph)) => Some(isotope_gammas(&km.ir, ph, g, &opts, &prim.reciprocal())),
         _ => None,
     };
-    let (Some(settings), Some(ph)) = (&opts.four_phonon, &ph) else {
+    let n_ir = km.ir.ir_grid_points.len();
+    let four = match &ph {
+        Some(ph) => four_phonon_rates(ph, &km.ir, &opts, q_range(&opts, n_ir)?)?,
+        None => None,
+    };
+    let Some(four) = four else {
         return Ok(KappaRun::Complete(Box::new(assemble(
             dm, &km, gamma_q, gamma_iso, &opts,
         )?)));
     };
-    let n_ir = km.ir.ir_grid_points.len();
-    let four = super::four_phonon_job::four_phonon_points(
-        ph,
-        &km.ir.ir_grid_points,
-        settings,
-        &opts.temperatures,
-        opts.cutoff_frequency,
-        q_range(&opts, n_ir)?,
-        opts.checkpoint.as_ref(),
-        opts.progress,
-    )?;
     let done = four.iter().filter(|p| p.is_some()).count();
     if done < n_ir {
         return Ok(KappaRun::Partial { done, total: n_ir });
