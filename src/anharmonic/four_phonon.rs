@@ -16,11 +16,11 @@
 //!
 //! Before any fourth-order sum a (q', q'') pair is screened: unless some band quartet lies
 //! inside the energy window, the pair costs nothing more. Exact enumeration visits every pair;
-//! the sampled estimator draws pairs with probability proportional to their number of allowed
-//! processes and reports a standard error per mode.
+//! the sampled estimator draws pairs with probability proportional to their screening weight
+//! (their contribution without |V|²) and reports a standard error per mode.
 
 use super::fc4_fourier::{Fc4Fourier, Fc4Scratch};
-use super::linewidth::{MeshPhonons, adaptive_sigma};
+use super::linewidth::MeshPhonons;
 use crate::harmonic::mesh::Mesh;
 use crate::harmonic::thermo::bose;
 use crate::linalg::Vec3;
@@ -109,36 +109,43 @@ fn combine(mesh: &Mesh, terms: &[(usize, i64)]) -> usize {
 /// the conjugated eigenvector, and with −f in the energy mismatch.
 const SIGNS: [[f64; 3]; 3] = [[1.0, 1.0, -1.0], [1.0, -1.0, -1.0], [-1.0, -1.0, -1.0]];
 
-/// The (q', q'', q''') of every unordered set of a class at q = g0 (grid order, so the
-/// enumeration and its sums do not depend on threads).
-fn class_pairs(mesh: &Mesh, g0: usize, class: usize) -> Vec<[usize; 3]> {
-    let n = mesh.n_points();
-    let mut out = Vec::new();
-    for g1 in 0..n {
-        for g2 in 0..n {
-            let g3 = match class {
-                0 => combine(mesh, &[(g0, 1), (g1, 1), (g2, 1)]),
-                1 => combine(mesh, &[(g0, 1), (g1, 1), (g2, -1)]),
-                _ => combine(mesh, &[(g0, 1), (g1, -1), (g2, -1)]),
-            };
-            let keep = match class {
-                0 => g2 >= g1,
-                1 => g3 >= g2,
-                _ => g2 >= g1 && g3 >= g2,
-            };
-            if keep {
-                out.push([g1, g2, g3]);
-            }
+/// The (q', q'', q''') of the unordered sets of a class at q = g0 whose first partner is g1,
+/// in grid order of q''. Rows visited in grid order make the enumeration, and so its sums,
+/// independent of threads; streaming them row by row keeps memory at O(N) instead of O(N²).
+fn row_sets(mesh: &Mesh, g0: usize, class: usize, g1: usize, out: &mut Vec<[usize; 3]>) {
+    out.clear();
+    for g2 in 0..mesh.n_points() {
+        let g3 = match class {
+            0 => combine(mesh, &[(g0, 1), (g1, 1), (g2, 1)]),
+            1 => combine(mesh, &[(g0, 1), (g1, 1), (g2, -1)]),
+            _ => combine(mesh, &[(g0, 1), (g1, -1), (g2, -1)]),
+        };
+        let keep = match class {
+            0 => g2 >= g1,
+            1 => g3 >= g2,
+            _ => g2 >= g1 && g3 >= g2,
+        };
+        if keep {
+            out.push([g1, g2, g3]);
         }
     }
-    out
 }
 
-/// One process inside the energy window: bands of the four legs and its δ weight (1/THz).
+/// One process inside the energy window: bands of the four legs, the energy mismatch
+/// f + Σ ±f' (THz) and the width of its δ (adaptive σ in rad/ps, or the Gaussian's σ in THz).
 #[derive(Clone, Copy)]
 struct Allowed {
     s: [u8; 4],
-    delta: f64,
+    mismatch: f64,
+    sigma: f64,
+}
+
+/// The (mode of q, first partner) band pairs of one row (fixed q'), sorted by f + (±f'): a set's
+/// processes for given third and fourth bands are then one bisection of this table, so the
+/// screening costs O(nb² log nb) per set instead of O(nb⁴).
+struct RowPairs {
+    sums: Vec<f64>,
+    bands: Vec<[u8; 2]>,
 }
 
 /// What the rates of one q share.
@@ -149,15 +156,42 @@ struct Kernel<'a> {
     opts: &'a FourPhononOptions,
     /// Bose occupations [g][T·nb + s], per grid point.
     occupations: Vec<Vec<f64>>,
+    /// Each mode's velocity projected on the mesh steps, (b_i·v)/n_i [g·nb + s]: the adaptive
+    /// σ of a pair of modes (linewidth::adaptive_sigma) is then a difference and a maximum.
+    projected: Vec<Vec3>,
+    /// ((1 + n)/f, n/f) of each mode at the first temperature [g·nb + s], for the sampling
+    /// weights.
+    per_frequency: Vec<[f64; 2]>,
 }
 
 impl Kernel<'_> {
-    /// The processes of one unordered set inside the energy window (no fourth-order work).
-    fn screen(&self, class: usize, g: [usize; 3], out: &mut Vec<Allowed>) {
-        out.clear();
+    /// The screening table of the row of first partner `g1`.
+    fn row_pairs(&self, class: usize, g1: usize) -> RowPairs {
+        let (f0, f1) = (self.ph.freqs(self.g0), self.ph.freqs(g1));
+        let partner_min = PARTNER_MIN_THZ.max(self.opts.cutoff_frequency);
+        let mut pairs: Vec<(f64, [u8; 2])> = Vec::with_capacity(f0.len() * f1.len());
+        for (s0, &w) in f0.iter().enumerate() {
+            if w <= self.opts.cutoff_frequency {
+                continue;
+            }
+            for (s1, &w1) in f1.iter().enumerate() {
+                if w1 > partner_min {
+                    pairs.push((w + SIGNS[class][0] * w1, [s0 as u8, s1 as u8]));
+                }
+            }
+        }
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        RowPairs {
+            sums: pairs.iter().map(|p| p.0).collect(),
+            bands: pairs.iter().map(|p| p.1).collect(),
+        }
+    }
+
+    /// Calls `visit` for each process of one unordered set inside the energy window, in a fixed
+    /// order (no fourth-order work and no δ evaluated). `row` is the table of the set's q'.
+    fn screen(&self, class: usize, g: [usize; 3], row: &RowPairs, mut visit: impl FnMut(Allowed)) {
         let ph = self.ph;
         let nb = ph.nb;
-        let f0 = ph.freqs(self.g0);
         let f: [&[f64]; 3] = std::array::from_fn(|i| ph.freqs(g[i]));
         let sg = SIGNS[class];
         let partner_min = PARTNER_MIN_THZ.max(self.opts.cutoff_frequency);
@@ -173,84 +207,123 @@ impl Kernel<'_> {
                 if g[1] == g[2] && s3 < s2 && class != 0 {
                     continue;
                 }
-                let sigma = match self.opts.delta {
+                let (sigma, half_width) = match self.opts.delta {
                     FourDelta::Adaptive(scale) => {
-                        let (a, b) = (ph.velocities[g[1] * nb + s2], ph.velocities[g[2] * nb + s3]);
-                        let dv: Vec3 = std::array::from_fn(|c| a[c] - b[c]);
-                        adaptive_sigma(&dv, &ph.reciprocal_2pi, ph.mesh.n, scale)
+                        let (a, b) = (
+                            self.projected[g[1] * nb + s2],
+                            self.projected[g[2] * nb + s3],
+                        );
+                        let m = (0..3)
+                            .map(|i| (a[i] - b[i]) * (a[i] - b[i]))
+                            .fold(0.0, f64::max);
+                        let sigma = scale * (m / 2.0).sqrt();
+                        (sigma, sigma / TAU)
                     }
-                    FourDelta::Gaussian(s) => s,
+                    FourDelta::Gaussian(s) => (s, 5.0 * s),
                 };
-                for s1 in 0..nb {
-                    if f[0][s1] <= partner_min {
-                        continue;
+                // The table finds the candidates; the test below, on the mismatch summed as
+                // everywhere else, decides. The window is widened by far more than the rounding
+                // of either sum, so it never drops a process.
+                let h = half_width * (1.0 + 1e-9) + 1e-12;
+                let target = -(sg[1] * f[1][s2] + sg[2] * f[2][s3]);
+                let (Some(&lowest), Some(&highest)) = (row.sums.first(), row.sums.last()) else {
+                    return;
+                };
+                if target + h < lowest || target - h > highest {
+                    continue;
+                }
+                let first = row.sums.partition_point(|&x| x < target - h);
+                for (&sum, &[s0, s1]) in row.sums[first..].iter().zip(&row.bands[first..]) {
+                    if sum > target + h {
+                        break;
                     }
-                    if g[0] == g[1] && s2 < s1 && class != 1 {
-                        continue;
-                    }
-                    if class == 1 && g[0] == g[1] && s1 == s2
-                        || class == 1 && g[0] == g[2] && s1 == s3
-                    {
+                    let (s0, s1) = (usize::from(s0), usize::from(s1));
+                    let excluded = if class == 1 {
+                        g[0] == g[1] && s1 == s2
+                            || g[0] == g[2] && s1 == s3
+                            || g[1] == self.g0 && s2 == s0
+                            || g[2] == self.g0 && s3 == s0
+                    } else {
+                        g[0] == g[1] && s2 < s1
+                    };
+                    if excluded {
                         continue;
                     }
                     let partial = sg[0] * f[0][s1] + sg[1] * f[1][s2] + sg[2] * f[2][s3];
-                    for (s0, &w) in f0.iter().enumerate() {
-                        if w <= self.opts.cutoff_frequency {
-                            continue;
-                        }
-                        if class == 1
-                            && (g[1] == self.g0 && s2 == s0 || g[2] == self.g0 && s3 == s0)
-                        {
-                            continue;
-                        }
-                        let x = w + partial;
-                        let delta = match self.opts.delta {
-                            FourDelta::Adaptive(_) => fourphonon_delta_4(x, sigma),
-                            FourDelta::Gaussian(s) => {
-                                if x.abs() > 5.0 * s {
-                                    0.0
-                                } else {
-                                    (-(x * x) / (2.0 * s * s)).exp() / (s * (TAU).sqrt())
-                                }
-                            }
-                        };
-                        if delta > 0.0 {
-                            out.push(Allowed {
-                                s: [s0 as u8, s1 as u8, s2 as u8, s3 as u8],
-                                delta,
-                            });
-                        }
+                    let mismatch = ph.freqs(self.g0)[s0] + partial;
+                    let inside = match self.opts.delta {
+                        FourDelta::Adaptive(_) => (TAU * mismatch).abs() <= sigma,
+                        FourDelta::Gaussian(s) => mismatch.abs() <= 5.0 * s,
+                    };
+                    if inside {
+                        visit(Allowed {
+                            s: [s0 as u8, s1 as u8, s2 as u8, s3 as u8],
+                            mismatch,
+                            sigma,
+                        });
                     }
                 }
             }
         }
     }
 
-    /// The screening weight of an allowed process: δ/(f' f'' f''') times a positive bound of
-    /// the occupation factors at the first temperature — its contribution without |V|² (any
-    /// positive weight keeps the sampled estimate unbiased; a close one keeps its variance low).
-    fn weight(&self, g: &[usize; 3], a: &Allowed) -> f64 {
-        let [_, s1, s2, s3] = a.s.map(usize::from);
-        let f = |i: usize, s: usize| self.ph.freqs(g[i])[s];
-        let n = |i: usize, s: usize| self.occupations[g[i]][s];
-        let (n1, n2, n3) = (n(0, s1), n(1, s2), n(2, s3));
-        let w = (1.0 + n1) * (1.0 + n2) * (1.0 + n3) + n1 * n2 * n3;
-        a.delta * w / (f(0, s1) * f(1, s2) * f(2, s3))
+    /// δ of an allowed process (1/THz).
+    fn delta(&self, a: &Allowed) -> f64 {
+        match self.opts.delta {
+            FourDelta::Adaptive(_) => fourphonon_delta_4(a.mismatch, a.sigma),
+            FourDelta::Gaussian(s) => gaussian(a.mismatch, s),
+        }
     }
 
-    /// Adds the contribution of one unordered set to `acc` ([T][s], THz, scaled by `scale`).
+    /// The largest δ of an allowed process's width (its value at zero mismatch): a bound that
+    /// needs no exponential, for the sampling weights.
+    fn delta_peak(&self, a: &Allowed) -> f64 {
+        match self.opts.delta {
+            FourDelta::Adaptive(_) => {
+                let s = if a.sigma <= 0.001 {
+                    1.0 / PI.sqrt()
+                } else {
+                    a.sigma
+                };
+                TAU / (s * PI.sqrt())
+            }
+            FourDelta::Gaussian(s) => 1.0 / (s * TAU.sqrt()),
+        }
+    }
+
+    /// The screening weight of an allowed process: the peak of its δ over f' f'' f''', times a
+    /// positive bound of the occupation factors at the first temperature — a bound of its
+    /// contribution without |V|² (any positive weight keeps the sampled estimate unbiased; a
+    /// close one keeps its variance low; the δ itself is within a factor e of its peak).
+    fn weight(&self, g: &[usize; 3], a: &Allowed) -> f64 {
+        let nb = self.ph.nb;
+        let [_, s1, s2, s3] = a.s.map(usize::from);
+        let [p1, p2, p3] =
+            [(0, s1), (1, s2), (2, s3)].map(|(i, s)| self.per_frequency[g[i] * nb + s]);
+        // (1+n')(1+n'')(1+n''')/(f' f'' f''') + n' n'' n'''/(f' f'' f''').
+        let w = p1[0] * p2[0] * p3[0] + p1[1] * p2[1] * p3[1];
+        self.delta_peak(a) * w
+    }
+
+    /// Adds the contribution of one unordered set, whose processes inside the window are in
+    /// `scratch.allowed`, to `acc` ([T][s], THz, scaled by `scale`).
     fn contribution(
         &self,
         class: usize,
         g: [usize; 3],
-        allowed: &[Allowed],
         scratch: &mut Scratch,
         scale: f64,
         acc: &mut [f64],
     ) {
         let ph = self.ph;
         let nb = ph.nb;
-        let (fs, v2, conj) = scratch;
+        let Scratch {
+            fc4,
+            strengths,
+            conj,
+            allowed,
+            bands,
+        } = scratch;
         let sg = SIGNS[class];
         for (i, c) in conj.iter_mut().enumerate() {
             c.clear();
@@ -268,11 +341,14 @@ impl Kernel<'_> {
             ph.qpoints[g[1]].map(|x| sg[1] * x),
             ph.qpoints[g[2]].map(|x| sg[2] * x),
         ];
+        bands.clear();
+        bands.extend(allowed.iter().map(|a| a.s));
         self.fc4.strength(
             &q,
             [ph.vectors(self.g0), &conj[0], &conj[1], &conj[2]],
-            fs,
-            v2,
+            bands,
+            fc4,
+            strengths,
         );
         let n = ph.mesh.n_points() as f64;
         let pre = scale * FOUR_PHONON_GAMMA / (n * n);
@@ -280,10 +356,9 @@ impl Kernel<'_> {
         let f0 = ph.freqs(self.g0);
         let occ: [&[f64]; 3] = std::array::from_fn(|i| &self.occupations[g[i]][..]);
         let f: [&[f64]; 3] = std::array::from_fn(|i| ph.freqs(g[i]));
-        for a in allowed {
+        for (a, &v) in allowed.iter().zip(strengths.iter()) {
             let [s0, s1, s2, s3] = a.s.map(usize::from);
-            let v = v2[((s0 * nb + s1) * nb + s2) * nb + s3];
-            let amp = pre * v * a.delta / (f0[s0] * f[0][s1] * f[1][s2] * f[2][s3]);
+            let amp = pre * v * self.delta(a) / (f0[s0] * f[0][s1] * f[1][s2] * f[2][s3]);
             for it in 0..nt {
                 let (n1, n2, n3) = (
                     occ[0][it * nb + s1],
@@ -298,6 +373,15 @@ impl Kernel<'_> {
                 acc[it * nb + s0] += amp * w;
             }
         }
+    }
+}
+
+/// Normalized Gaussian of standard deviation `s` (THz) at `x` (1/THz), cut at 5σ.
+fn gaussian(x: f64, s: f64) -> f64 {
+    if x.abs() > 5.0 * s {
+        0.0
+    } else {
+        (-(x * x) / (2.0 * s * s)).exp() / (s * (TAU).sqrt())
     }
 }
 
@@ -316,10 +400,6 @@ pub fn fourphonon_delta_4(df: f64, sigma_w: f64) -> f64 {
     TAU * (-(x * x) / (s * s)).exp() / (s * PI.sqrt())
 }
 
-/// Pairs per parallel work item; chunk sums are added in order, so the result does not depend
-/// on the number of threads.
-const CHUNK: usize = 16;
-
 /// Four-phonon Γ at grid point `g0` (not averaged over degenerate modes).
 pub fn four_phonon_at(
     g0: usize,
@@ -336,12 +416,29 @@ pub fn four_phonon_at(
                 .collect()
         })
         .collect();
+    let projected = ph
+        .velocities
+        .iter()
+        .map(|v| {
+            std::array::from_fn(|i| {
+                (0..3).map(|c| ph.reciprocal_2pi[i][c] * v[c]).sum::<f64>() / ph.mesh.n[i] as f64
+            })
+        })
+        .collect();
+    let per_frequency = (0..ph.mesh.n_points() * nb)
+        .map(|m| {
+            let (f, n) = (ph.frequencies[m], occupations[m / nb][m % nb]);
+            [(1.0 + n) / f, n / f]
+        })
+        .collect();
     let kernel = Kernel {
         g0,
         ph,
         fc4,
         opts,
         occupations,
+        projected,
+        per_frequency,
     };
     let zeros = || vec![vec![0.0; nb]; nt];
     let mut out = FourPhononAtQ {
@@ -353,43 +450,31 @@ pub fn four_phonon_at(
     let to_table =
         |flat: &[f64]| -> Vec<Vec<f64>> { flat.chunks(nb).map(|c| c.to_vec()).collect() };
     for class in 0..3 {
-        let sets = class_pairs(&ph.mesh, g0, class);
         let FourPhononMode::Sampled { pairs: m, seed } = opts.mode else {
-            // Exact: one pass, each set screened once and summed when anything is allowed.
-            let (acc, processes, built) = kernel.exact_sum(class, &sets);
+            // Exact: every set screened once and summed when anything is allowed.
+            let (acc, processes, built) = kernel.exact_sum(class);
             out.gamma[class] = to_table(&acc);
             out.processes[class] = processes;
             out.pairs_built[class] = built;
             continue;
         };
-        // Screening of every set first: the allowed processes per band s of q and their
-        // screening weights (cheap: frequencies and velocities only).
-        let screened: Vec<(u64, Vec<f64>)> = sets
-            .par_iter()
-            .map_init(Vec::new, |buf, g| {
-                kernel.screen(class, *g, buf);
-                let mut w = vec![0.0; nb];
-                for a in buf.iter() {
-                    w[a.s[0] as usize] += kernel.weight(g, a);
-                }
-                (buf.len() as u64, w)
-            })
-            .collect();
-        out.processes[class] = screened.iter().map(|(c, _)| c).sum();
-        let (active, weights): (Vec<[usize; 3]>, Vec<&Vec<f64>>) = sets
-            .iter()
-            .zip(&screened)
-            .filter(|(_, (c, _))| *c > 0)
-            .map(|(g, (_, w))| (*g, w))
-            .unzip();
-        if m >= active.len() {
+        let proposal = kernel.proposal(class);
+        out.processes[class] = proposal.processes;
+        if m >= proposal.sets.len() {
             // No more active sets than draws: enumerate them.
-            let (acc, _, built) = kernel.exact_sum(class, &active);
+            let sets: Vec<[usize; 3]> = proposal
+                .sets
+                .iter()
+                .map(|g| g.map(|x| x as usize))
+                .collect();
+            let mut scratch = kernel.scratch();
+            let mut acc = vec![0.0; nt * nb];
+            let (_, built) = kernel.add_sets(class, &sets, &mut scratch, &mut acc);
             out.gamma[class] = to_table(&acc);
             out.pairs_built[class] = built;
             continue;
         }
-        let (mean, se) = kernel.sampled_sum(class, &active, &weights, m, seed);
+        let (mean, se) = kernel.sampled_sum(class, &proposal, m, seed);
         out.gamma[class] = to_table(&mean);
         out.std_error[class] = to_table(&se);
         out.pairs_built[class] = m as u64;
@@ -397,45 +482,97 @@ pub fn four_phonon_at(
     out
 }
 
-/// Per-thread work arrays of the fourth-order sums.
-type Scratch = (Fc4Scratch, Vec<f64>, [Vec<C64>; 3]);
+/// Per-thread work arrays of the fourth-order sums of one set.
+struct Scratch {
+    fc4: Fc4Scratch,
+    /// |V|² of each allowed process.
+    strengths: Vec<f64>,
+    /// The partners' eigenvectors, conjugated on − legs.
+    conj: [Vec<C64>; 3],
+    /// The processes inside the energy window, and their band quartets.
+    allowed: Vec<Allowed>,
+    bands: Vec<[u8; 4]>,
+}
+
+/// The screening of one row for the proposal: its active sets, the number of nonzero band
+/// weights of each, those (band, weight) entries, and the processes inside the window.
+#[derive(Default)]
+struct ScreenedRow {
+    sets: Vec<[u32; 3]>,
+    entries: Vec<u16>,
+    bands: Vec<u16>,
+    weights: Vec<f64>,
+    processes: u64,
+}
+
+/// The sampled estimator's proposal over the sets of one class: the active sets (some process
+/// inside the window) and the running sum of their draw weights.
+struct Proposal {
+    sets: Vec<[u32; 3]>,
+    cdf: Vec<f64>,
+    /// Processes inside the window over all sets.
+    processes: u64,
+}
 
 impl Kernel<'_> {
     fn scratch(&self) -> Scratch {
         let nb = self.ph.nb;
-        (
-            Fc4Scratch::new(self.fc4),
-            vec![0.0; nb * nb * nb * nb],
-            std::array::from_fn(|_| Vec::with_capacity(nb * nb)),
-        )
+        Scratch {
+            fc4: Fc4Scratch::new(self.fc4),
+            strengths: Vec::new(),
+            conj: std::array::from_fn(|_| Vec::with_capacity(nb * nb)),
+            allowed: Vec::new(),
+            bands: Vec::new(),
+        }
     }
 
-    /// Σ over `sets` of a class ([T·nb], chunk sums added in order: independent of threads),
-    /// with the number of processes inside the window and of sets whose fourth-order sum was
-    /// built.
-    fn exact_sum(&self, class: usize, sets: &[[usize; 3]]) -> (Vec<f64>, u64, u64) {
+    /// Adds the class sum over `sets` to `acc` ([T·nb]); returns the processes inside the
+    /// window and the number of sets whose fourth-order sum was built.
+    fn add_sets(
+        &self,
+        class: usize,
+        sets: &[[usize; 3]],
+        scratch: &mut Scratch,
+        acc: &mut [f64],
+    ) -> (u64, u64) {
+        let (mut processes, mut built) = (0, 0);
+        let mut row: Option<(usize, RowPairs)> = None;
+        for g in sets {
+            if row.as_ref().is_none_or(|(g1, _)| *g1 != g[0]) {
+                row = Some((g[0], self.row_pairs(class, g[0])));
+            }
+            let table = &row.as_ref().expect("set above").1;
+            let allowed = &mut scratch.allowed;
+            allowed.clear();
+            self.screen(class, *g, table, |a| allowed.push(a));
+            if !allowed.is_empty() {
+                processes += allowed.len() as u64;
+                built += 1;
+                self.contribution(class, *g, scratch, 1.0, acc);
+            }
+        }
+        (processes, built)
+    }
+
+    /// Σ over all sets of a class ([T·nb]), row by row (row sums added in grid order: the
+    /// result does not depend on threads), with the number of processes inside the window and
+    /// of sets whose fourth-order sum was built.
+    fn exact_sum(&self, class: usize) -> (Vec<f64>, u64, u64) {
         let width = self.opts.temperatures.len() * self.ph.nb;
-        let chunks: Vec<(Vec<f64>, u64, u64)> = sets
-            .par_chunks(CHUNK)
+        let rows: Vec<(Vec<f64>, u64, u64)> = (0..self.ph.mesh.n_points())
+            .into_par_iter()
             .map_init(
                 || (self.scratch(), Vec::new()),
-                |(scratch, buf), chunk| {
-                    let (mut acc, mut processes, mut built) = (vec![0.0; width], 0, 0);
-                    for g in chunk {
-                        self.screen(class, *g, buf);
-                        if buf.is_empty() {
-                            continue;
-                        }
-                        processes += buf.len() as u64;
-                        built += 1;
-                        self.contribution(class, *g, buf, scratch, 1.0, &mut acc);
-                    }
+                |(scratch, sets), g1| {
+                    row_sets(&self.ph.mesh, self.g0, class, g1, sets);
+                    let mut acc = vec![0.0; width];
+                    let (processes, built) = self.add_sets(class, sets, scratch, &mut acc);
                     (acc, processes, built)
                 },
             )
             .collect();
         let mut total = (vec![0.0; width], 0, 0);
-        for (acc, p, b) in chunks {
+        for (acc, p, b) in rows {
             for (a, x) in total.0.iter_mut().zip(acc) {
                 *a += x;
             }
@@ -445,65 +582,119 @@ impl Kernel<'_> {
         total
     }
 
-    /// The sampled estimate of a class sum over the `active` sets and its standard error
-    /// ([T·nb] each), from `m` draws; `weights[i]` are set i's screening weights per band.
+    /// The proposal of the sampled estimator. Defensive mixture importance sampling: a set's
+    /// draw weight is the average, over the bands s of q that scatter at all, of its share of
+    /// band s's screening weight (w_s = Σ δ_peak W/(f' f'' f''') over the set's allowed
+    /// processes of band s, W bounding the occupation factor). Every band thus gets draws in
+    /// proportion to its own support, also a band with a handful of sets, and each draw gives
+    /// an unbiased estimate F/p of every band's class sum. One streamed screening keeps the
+    /// nonzero w_s of the active sets; they are folded into one weight per set at the end.
+    fn proposal(&self, class: usize) -> Proposal {
+        let nb = self.ph.nb;
+        let rows: Vec<ScreenedRow> = (0..self.ph.mesh.n_points())
+            .into_par_iter()
+            .map_init(
+                || (Vec::new(), vec![0.0; nb]),
+                |(sets, w), g1| {
+                    row_sets(&self.ph.mesh, self.g0, class, g1, sets);
+                    let table = self.row_pairs(class, g1);
+                    let mut row = ScreenedRow::default();
+                    for g in sets.iter() {
+                        w.fill(0.0);
+                        let mut count = 0;
+                        self.screen(class, *g, &table, |a| {
+                            count += 1;
+                            w[a.s[0] as usize] += self.weight(g, &a);
+                        });
+                        if count == 0 {
+                            continue;
+                        }
+                        row.processes += count;
+                        row.sets.push(g.map(|x| x as u32));
+                        let before = row.bands.len();
+                        for (b, &x) in w.iter().enumerate().filter(|(_, x)| **x > 0.0) {
+                            row.bands.push(b as u16);
+                            row.weights.push(x);
+                        }
+                        row.entries.push((row.bands.len() - before) as u16);
+                    }
+                    row
+                },
+            )
+            .collect();
+        let mut totals = vec![0.0; nb];
+        for row in &rows {
+            for (&b, &x) in row.bands.iter().zip(&row.weights) {
+                totals[usize::from(b)] += x;
+            }
+        }
+        let scattering = totals.iter().filter(|&&t| t > 0.0).count() as f64;
+        let size = rows.iter().map(|r| r.sets.len()).sum();
+        let mut proposal = Proposal {
+            sets: Vec::with_capacity(size),
+            cdf: Vec::with_capacity(size),
+            processes: 0,
+        };
+        let mut run = 0.0;
+        for row in rows {
+            proposal.processes += row.processes;
+            let mut at = 0;
+            for (g, &n) in row.sets.iter().zip(&row.entries) {
+                let end = at + usize::from(n);
+                let share: f64 = row.bands[at..end]
+                    .iter()
+                    .zip(&row.weights[at..end])
+                    .map(|(&b, &x)| x / totals[usize::from(b)])
+                    .sum();
+                at = end;
+                run += share / scattering;
+                proposal.sets.push(*g);
+                proposal.cdf.push(run);
+            }
+        }
+        proposal
+    }
+
+    /// The sampled estimate of a class sum and its standard error ([T·nb] each), from `m`
+    /// draws of the proposal.
     fn sampled_sum(
         &self,
         class: usize,
-        active: &[[usize; 3]],
-        weights: &[&Vec<f64>],
+        proposal: &Proposal,
         m: usize,
         seed: u64,
     ) -> (Vec<f64>, Vec<f64>) {
-        let nb = self.ph.nb;
-        let width = self.opts.temperatures.len() * nb;
-        // Defensive mixture importance sampling: the draw probability of a set is the average,
-        // over the bands s of q that scatter at all, of its share of s's screening weight
-        // (Σ δ W/(f' f'' f''') over its allowed processes, W bounding the occupation factor).
-        // Every band thus gets draws in proportion to its own support, and each draw gives the
-        // unbiased estimate F/p of every band's class sum.
-        let per_band: Vec<f64> = (0..nb)
-            .map(|b| weights.iter().map(|w| w[b]).sum())
-            .collect();
-        let bands = per_band.iter().filter(|&&t| t > 0.0).count() as f64;
-        let prob: Vec<f64> = weights
-            .iter()
-            .map(|w| {
-                (0..nb)
-                    .filter(|&b| per_band[b] > 0.0)
-                    .map(|b| w[b] / per_band[b])
-                    .sum::<f64>()
-                    / bands
-            })
-            .collect();
-        let mut cdf = Vec::with_capacity(active.len());
-        let mut run = 0.0;
-        for p in &prob {
-            run += p;
-            cdf.push(run);
-        }
-        // Stratified draws: the cumulative probability is cut into m equal strata and one set
-        // is drawn in each (a random point inside the stratum), which spreads the draws over
-        // the whole list instead of leaving gaps by chance.
+        let width = self.opts.temperatures.len() * self.ph.nb;
+        let cdf = &proposal.cdf;
+        let total = *cdf.last().expect("a proposal with active sets");
+        let last = cdf.len() - 1;
+        // Stratified draws: the cumulative weight is cut into m equal strata and one set is
+        // drawn in each (a random point inside the stratum), which spreads the draws over the
+        // whole list instead of leaving gaps by chance.
         let mut rng = SplitMix64::new(seed ^ ((self.g0 as u64) << 8) ^ class as u64);
         let draws: Vec<usize> = (0..m)
             .map(|k| {
-                let u = (k as f64 + rng.next_f64()) / m as f64 * run;
-                cdf.partition_point(|&c| c <= u).min(active.len() - 1)
+                let u = (k as f64 + rng.next_f64()) / m as f64 * total;
+                cdf.partition_point(|&c| c <= u).min(last)
             })
             .collect();
         let estimates: Vec<Vec<f64>> = draws
             .par_chunks(CHUNK)
             .map_init(
-                || (self.scratch(), Vec::new()),
-                |(scratch, buf), chunk| {
+                || self.scratch(),
+                |scratch, chunk| {
                     chunk
                         .iter()
                         .map(|&a| {
                             let mut acc = vec![0.0; width];
-                            self.screen(class, active[a], buf);
-                            let scale = run / prob[a];
-                            self.contribution(class, active[a], buf, scratch, scale, &mut acc);
+                            let g = proposal.sets[a].map(|x| x as usize);
+                            let allowed = &mut scratch.allowed;
+                            allowed.clear();
+                            let table = self.row_pairs(class, g[0]);
+                            self.screen(class, g, &table, |x| allowed.push(x));
+                            let weight = cdf[a] - if a == 0 { 0.0 } else { cdf[a - 1] };
+                            let scale = total / weight;
+                            self.contribution(class, g, scratch, scale, &mut acc);
                             acc
                         })
                         .collect::<Vec<_>>()
@@ -536,6 +727,9 @@ impl Kernel<'_> {
         (mean, se)
     }
 }
+
+/// Draws per parallel work item of the sampled estimator (results collected in draw order).
+const CHUNK: usize = 16;
 
 /// A small deterministic generator (SplitMix64) for the sampled estimator: the same seed gives
 /// the same draws on every machine and thread count.
