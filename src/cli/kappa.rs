@@ -85,6 +85,10 @@ pub struct FourPhononArgs {
     /// Sampled: seed of the draws (same seed, same result on any machine and thread count).
     #[arg(long, default_value_t = 1)]
     pub four_phonon_seed: u64,
+    /// Sampled: the relative standard error of κ_P (largest over xx, yy, zz and temperatures)
+    /// the run checks it reached; when not, it says how many samples would reach it.
+    #[arg(long, default_value_t = 0.01)]
+    pub four_phonon_tolerance: f64,
 }
 
 impl FourPhononArgs {
@@ -455,6 +459,9 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
     });
     if let Some(f) = &res.four_phonon {
         add_four_phonon(&mut doc, f)?;
+        if let Some(check) = sampling_check(f, &kappa_p, a.four_phonon.four_phonon_tolerance) {
+            doc["four_phonon"]["convergence"] = check;
+        }
     }
     write_json(&a.out.join("kappa.json"), &doc)?;
     write_decompositions(a, &res)?;
@@ -525,6 +532,44 @@ fn add_four_phonon(
         "THz, same convention as gamma (1/(4π τ)); per class: plusplus λ+λ'+λ''→λ''', plusminus λ+λ'→λ''+λ''', minusminus λ→λ'+λ''+λ'''"
     );
     Ok(())
+}
+
+/// The convergence check of a sampled four-phonon run: κ_P's sampling standard error against
+/// `tolerance` (relative, largest over the diagonal and temperatures), reported on stderr and
+/// returned for kappa.json, with the samples that would reach it (the error falls as 1/√N).
+/// None for exact runs.
+fn sampling_check(
+    f: &crate::transport::four_phonon_job::FourPhononResult,
+    kappa_p: &[[f64; 6]],
+    tolerance: f64,
+) -> Option<serde_json::Value> {
+    let crate::anharmonic::four_phonon::FourPhononMode::Sampled { pairs, .. } = f.mode else {
+        return None;
+    };
+    let relative = kappa_p
+        .iter()
+        .zip(&f.kappa_p_std_error)
+        .flat_map(|(k, e)| (0..3).map(move |c| e[c] / k[c].abs().max(1e-300)))
+        .fold(0.0, f64::max);
+    let converged = relative <= tolerance;
+    let needed = (pairs as f64 * (relative / tolerance).powi(2)).ceil() as u64;
+    if converged {
+        eprintln!(
+            "latdyn kappa: four-phonon sampling error of κ_P {:.2} % (tolerance {:.2} %)",
+            100.0 * relative,
+            100.0 * tolerance
+        );
+    } else {
+        eprintln!(
+            "warning: four-phonon sampling error of κ_P {:.2} % is above the tolerance {:.2} %: run again with --four-phonon-samples {needed} (or a larger --four-phonon-tolerance)",
+            100.0 * relative,
+            100.0 * tolerance
+        );
+    }
+    Some(
+        json!({"kappa_p_std_error": f.kappa_p_std_error, "largest_relative_error": relative,
+                "tolerance": tolerance, "converged": converged, "samples_for_tolerance": needed}),
+    )
 }
 
 /// Per temperature, the share of the mode-summed three-phonon Γ (all q of the mesh) that is

@@ -118,6 +118,11 @@ pub fn write_kappa_hdf5(path: &Path, r: &KappaResult) -> Result<()> {
             crate::anharmonic::four_phonon::FourPhononMode::Sampled { .. }
         ) {
             put("gamma_4ph_std_error", flat(&f.total_error()), &shape);
+            put(
+                "kappa_P_std_error",
+                flat6(&f.kappa_p_std_error).collect(),
+                &[nt, 6],
+            );
         }
         put("kappa_P_3ph", flat6(&f.kappa_p_3ph).collect(), &[nt, 6]);
         put("kappa_C_3ph", flat6(&f.kappa_c_3ph).collect(), &[nt, 6]);

@@ -50,6 +50,8 @@ pub struct FourPhononResult {
     /// κ_P and κ_C [T][6] with three-phonon (and isotope/boundary) scattering only.
     pub kappa_p_3ph: Vec<[f64; 6]>,
     pub kappa_c_3ph: Vec<[f64; 6]>,
+    /// Sampling standard error of κ_P [T][6] (zeros when exact).
+    pub kappa_p_std_error: Vec<[f64; 6]>,
 }
 
 impl FourPhononResult {

@@ -580,7 +580,15 @@ fn with_four_phonon(
                 .collect()
         })
         .collect();
-    let mut res = assemble_with(dm, km, total, gamma_iso, system, false, opts)?;
+    let mut res = assemble_with(
+        dm,
+        km,
+        total.clone(),
+        gamma_iso.clone(),
+        system,
+        false,
+        opts,
+    )?;
     let (kappa_p_3ph, kappa_c_3ph) = three.particle_and_coherence();
     res.gamma = three.gamma;
     // [q][T][s] per point → [T][q][s] per class.
@@ -601,8 +609,53 @@ fn with_four_phonon(
         mode: settings.mode,
         kappa_p_3ph,
         kappa_c_3ph,
+        kappa_p_std_error: vec![],
     }));
+    let error = res.four_phonon.as_ref().expect("just set").total_error();
+    let kappa_error = sampling_error_of_kappa(&res, &total, gamma_iso.as_ref(), &error, opts);
+    res.four_phonon
+        .as_mut()
+        .expect("just set")
+        .kappa_p_std_error = kappa_error;
     Ok(res)
+}
+
+/// The sampling standard error of κ_P [T][6] from the standard errors σ of the sampled Γ_4ph
+/// ([T][q][s]; Γ is [q][T][s]), propagated through the RTA mode κ (κ_λ ∝ 1/Γ_λ, so δκ_λ = κ_λ σ_λ/Γ_λ; with
+/// --lbte or --wigner an estimate of the error of their κ_P). Modes of one q share their draws,
+/// so their errors add linearly; different q are drawn independently and add in quadrature.
+fn sampling_error_of_kappa(
+    res: &KappaResult,
+    gamma: &[Vec<Vec<f64>>],
+    gamma_iso: Option<&Vec<Vec<f64>>>,
+    error: &[Vec<Vec<f64>>],
+    opts: &KappaOptions,
+) -> Vec<[f64; 6]> {
+    let n_points: f64 = res.weights.iter().sum::<usize>() as f64;
+    (0..opts.temperatures.len())
+        .map(|it| {
+            let mut var = [0.0; 6];
+            for (iq, modes) in res.mode_kappa[it].iter().enumerate() {
+                let mut at_q = [0.0; 6];
+                for (s, m) in modes.iter().enumerate() {
+                    let iso = gamma_iso.map_or(0.0, |x| x[iq][s]);
+                    let boundary = opts
+                        .boundary_mfp
+                        .map_or(0.0, |l| boundary_gamma(&res.group_velocities[iq][s], l));
+                    let total = gamma[iq][it][s] + iso + boundary;
+                    if total > 0.0 {
+                        for c in 0..6 {
+                            at_q[c] += m[c].abs() / n_points * error[it][iq][s] / total;
+                        }
+                    }
+                }
+                for c in 0..6 {
+                    var[c] += at_q[c] * at_q[c];
+                }
+            }
+            var.map(f64::sqrt)
+        })
+        .collect()
 }
 
 /// The symmetry and irreducible points of a Γ-centred κ mesh, shared by the computing and the
