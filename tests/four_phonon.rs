@@ -388,6 +388,36 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
     assert_eq!(m4["kappa_p"], k["kappa_p"]);
     assert_eq!(m4["kappa_p_3ph"], k["kappa_p_3ph"]);
     assert!(series.join("m4x4x4/fourphonon/q000007.json").is_file());
+    // The cost plan counts the four-phonon rates (exact: ≈ 1, 4, 17, 176 core-seconds for 4³,
+    // 5³, 6³, 8³, whose three-phonon parts are ≈ 0.1), so an --auto series with a 10
+    // core-second budget stops by cost (at 6³) instead of climbing to its 1000-point limit.
+    let capped = dir.join("converge_capped");
+    let mut args: Vec<String> = [
+        "converge",
+        "--quantity",
+        "kappa",
+        "--auto",
+        "--start-q-points",
+        "64",
+        "--max-q-points",
+        "1000",
+        "--tolerance",
+        "1e-9",
+        "--max-core-seconds",
+        "10",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(common(&capped));
+    latdyn(&args.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    let c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(capped.join("converge.json")).unwrap())
+            .unwrap();
+    let why = c["outcome"]["stopped_by"].as_str().unwrap();
+    assert!(why.starts_with("cost"), "{why}");
+    let meshes = c["meshes"].as_array().unwrap();
+    assert!(meshes.len() >= 2 && meshes.len() <= 3, "{meshes:?}");
     // Direct LBTE with Γ_4ph on the diagonal of the three-phonon collision matrix, against
     // FourPhonon's iterative solution (4ph as a relaxation-time term, 3ph iterated): 323.89.
     // Measured 326.73 (+0.9 %); the three-phonon-only LBTE κ is kept as kappa_p_3ph.

@@ -127,6 +127,16 @@ impl Fc4Fourier {
         3 * self.n_atoms
     }
 
+    /// Nonzero fc4 blocks (each 81 components) summed per (q', q'') pair.
+    pub fn n_terms(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// Distinct (atom, cell) sites, each needing one phase per leg and pair.
+    pub fn n_sites(&self) -> usize {
+        self.sites.len()
+    }
+
     /// The reciprocal tensor W[A][B][C][D] (A = 3κ + α, row-major, nb⁴ values) for the phase
     /// momenta `q` (reduced; their sum a reciprocal lattice vector) into `scratch.w`.
     fn reciprocal(&self, q: &[Vec3; 4], scratch: &mut Fc4Scratch) {

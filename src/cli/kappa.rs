@@ -86,7 +86,8 @@ pub struct FourPhononArgs {
     #[arg(long, default_value_t = 1)]
     pub four_phonon_seed: u64,
     /// Sampled: the relative standard error of κ_P (largest over xx, yy, zz and temperatures)
-    /// the run checks it reached; when not, it says how many samples would reach it.
+    /// the run checks it reached; when not, it says how many samples would reach it (`kappa`;
+    /// `converge` writes each mesh's κ_P standard error in its detail).
     #[arg(long, default_value_t = 0.01)]
     pub four_phonon_tolerance: f64,
 }
@@ -740,8 +741,13 @@ fn check_plan(
 /// One line: irreducible q, triplets, memory and time estimates.
 pub fn describe_plan(p: &crate::transport::plan::KappaPlan) -> String {
     let threads = rayon::current_num_threads();
+    let four = if p.four_phonon_core_seconds > 0.0 {
+        format!(" ({:.0} of them four-phonon)", p.four_phonon_core_seconds)
+    } else {
+        String::new()
+    };
     format!(
-        "{} irreducible q, {} triplets; estimated memory {:.0} MB, ≈ {:.0} core-seconds (≈ {:.0} s on {threads} threads)",
+        "{} irreducible q, {} triplets; estimated memory {:.0} MB, ≈ {:.0} core-seconds{four} (≈ {:.0} s on {threads} threads)",
         p.n_irreducible_q,
         p.n_triplets,
         p.memory_bytes / 1e6,

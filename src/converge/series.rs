@@ -205,6 +205,12 @@ impl SeriesContext<'_> {
             if let Some(f) = &res.four_phonon {
                 detail["kappa_p_3ph"] = json!(f.kappa_p_3ph);
                 detail["kappa_c_3ph"] = json!(f.kappa_c_3ph);
+                if matches!(
+                    f.mode,
+                    crate::anharmonic::four_phonon::FourPhononMode::Sampled { .. }
+                ) {
+                    detail["kappa_p_std_error"] = json!(f.kappa_p_std_error);
+                }
             }
             per_delta.push(detail);
         }

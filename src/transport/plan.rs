@@ -13,6 +13,8 @@ pub struct KappaPlan {
     /// development machine (Si 11³ and 19³, AlN 12×12×8 come out within ±25 % of the measured
     /// CPU time). Other machines differ; it is a guide, not a promise.
     pub core_seconds: f64,
+    /// The part of `core_seconds` spent on four-phonon rates (0 without --fc4).
+    pub four_phonon_core_seconds: f64,
 }
 
 pub fn plan(
@@ -86,12 +88,60 @@ pub fn plan(
         } else {
             0.0
         };
+    let (four_seconds, four_bytes) = opts.four_phonon.as_ref().map_or((0.0, 0.0), |s| {
+        four_phonon_cost(
+            s,
+            m.n_points(),
+            nb,
+            ir.qpoints.len(),
+            opts.temperatures.len(),
+            threads,
+        )
+    });
     KappaPlan {
         n_irreducible_q: ir.qpoints.len(),
         n_triplets,
-        memory_bytes,
-        core_seconds: flops / 4.5e9,
+        memory_bytes: memory_bytes + four_bytes,
+        core_seconds: flops / 4.5e9 + four_seconds,
+        four_phonon_core_seconds: four_seconds,
     }
+}
+
+/// Core-seconds and extra bytes of the four-phonon rates. Per irreducible q every class visits
+/// its unordered partner sets, ≈ 7N²/6 in all (N²/2 for ++ and +−, N²/6 for −−): each is
+/// screened (≈ 1.05 ns per band quartet: the processes inside the window dominate) and, when
+/// exact, its |V|² built (the fc4 sum, 4 flops per component of each block, and the leg-by-leg
+/// contraction, ≤ 8 nb⁵ flops, at 1.5e10 flops/s with the AVX2 path); sampled builds 3 × the
+/// draws. Calibrated on SW Si (4³, 5³, 8³ within 15 % of the measured CPU time); all sets are
+/// taken as active, so it errs high where the window leaves many empty. Memory: per thread
+/// the reciprocal tensor and a set's processes, per q the occupation tables, and, sampled, one
+/// class's proposal (a weight per active set and band of q).
+fn four_phonon_cost(
+    settings: &super::four_phonon_job::FourPhononSettings,
+    n_points: usize,
+    nb: usize,
+    nq: usize,
+    nt: usize,
+    threads: usize,
+) -> (f64, f64) {
+    use crate::anharmonic::four_phonon::FourPhononMode;
+    let (n, nbf) = (n_points as f64, nb as f64);
+    let sets = 7.0 * n * n / 6.0;
+    let screen = 1.05e-9 * nbf.powi(4);
+    let build_flops = 4.0 * 81.0 * settings.fc4.n_terms() as f64
+        + 8.0 * nbf.powi(5)
+        + 60.0 * settings.fc4.n_sites() as f64;
+    let build = build_flops / 1.5e10;
+    let per_thread = nbf.powi(4) * (16.0 + 32.0) + 3.0 * settings.fc4.n_sites() as f64 * 16.0;
+    let tables = n * nbf * (8.0 * nt as f64 + 40.0);
+    let (seconds, proposal) = match settings.mode {
+        FourPhononMode::Exact => (nq as f64 * sets * (screen + build), 0.0),
+        FourPhononMode::Sampled { pairs, .. } => (
+            nq as f64 * (sets * screen + 3.0 * pairs as f64 * build),
+            n * n / 2.0 * (20.0 + 10.0 * nbf),
+        ),
+    };
+    (seconds, threads as f64 * per_thread + tables + proposal)
 }
 
 /// Memory the system can give (MemAvailable of /proc/meminfo, bytes), when known.
