@@ -587,10 +587,11 @@ fn fourphonon_rates_depend_on_degenerate_velocity_choices() {
     assert!(swing[1] > 0.2 && swing[3] > 0.1, "{swing:?}");
 }
 
-/// The interaction strength |V|² of the rate code (reciprocal fc4 built group by group, then
-/// contracted one leg at a time for the asked-for band quartets only) against the defining sum
-/// over the fc4 terms written out directly, for every band quartet of a ++ set and of a −−
-/// set on the 4×4×4 mesh; asking for a subset, in another order, gives the same values.
+/// The interaction strength |V|² of the rate code (reciprocal fc4 built group by group, or from
+/// a row's bucket sums, then contracted one leg at a time for the asked-for band quartets only)
+/// against the defining sum over the fc4 terms written out directly, for every band quartet of
+/// a ++ set and of a −− set on the 4×4×4 mesh; asking for a subset, in another order, gives
+/// the same values.
 #[test]
 fn four_phonon_strength_matches_the_direct_sum() {
     use num_complex::Complex64 as C64;
@@ -605,7 +606,8 @@ fn four_phonon_strength_matches_the_direct_sum() {
         .map(|n| [n / (nb * nb * nb), n / (nb * nb) % nb, n / nb % nb, n % nb].map(|x| x as u8))
         .collect();
     let mut scratch = latdyn::anharmonic::fc4_fourier::Fc4Scratch::new(&f4);
-    // (g0, g1, g2, sign of legs 1–3): ++ uses q₃ = −(q₀ + q₁ + q₂); −− flips legs 1–3.
+    // (g0, g1, g2, minus): ++ has legs (q₀, q₁, q₂, −q₃) with q₃ = q₀ + q₁ + q₂; −− has
+    // (q₀, −q₁, −q₂, −q₃) with q₃ = q₀ − q₁ − q₂ (momentum conserved, as the row form needs).
     for (g0, g1, g2, minus) in [(5, 22, 41, false), (9, 30, 17, true)] {
         let a = |g: usize| mesh.address(g);
         let sum: [usize; 3] = std::array::from_fn(|k| {
@@ -628,7 +630,7 @@ fn four_phonon_strength_matches_the_direct_sum() {
             leg(g0, false),
             leg(g1, minus),
             leg(g2, minus),
-            leg(g3, !minus),
+            leg(g3, true),
         ];
         let q = [legs[0].0, legs[1].0, legs[2].0, legs[3].0];
         let e = [
@@ -679,6 +681,15 @@ fn four_phonon_strength_matches_the_direct_sum() {
                 "{x} vs {}",
                 z.norm_sqr()
             );
+        }
+        // The same |V|² from the bucket sums of the pair's row (fixed q₀, q₁), as exact
+        // enumeration builds them.
+        let mut row = latdyn::anharmonic::fc4_fourier::Fc4Row::new(&f4);
+        f4.row(&q[0], &q[1], &mut row);
+        let mut from_row = Vec::new();
+        f4.strength_in_row(&row, &q, e, &all, &mut scratch, &mut from_row);
+        for (x, y) in from_row.iter().zip(&fast) {
+            assert!((x - y).abs() <= 1e-12 * largest, "row {x} vs {y}");
         }
         // A subset in reverse order.
         let subset: Vec<[u8; 4]> = all.iter().rev().step_by(7).copied().collect();

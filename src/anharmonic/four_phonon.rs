@@ -19,7 +19,7 @@
 //! the sampled estimator draws pairs with probability proportional to their screening weight
 //! (their contribution without |V|²) and reports a standard error per mode.
 
-use super::fc4_fourier::{Fc4Fourier, Fc4Scratch};
+use super::fc4_fourier::{Fc4Fourier, Fc4Row, Fc4Scratch};
 use super::linewidth::MeshPhonons;
 use crate::harmonic::mesh::Mesh;
 use crate::harmonic::thermo::bose;
@@ -306,7 +306,9 @@ impl Kernel<'_> {
     }
 
     /// Adds the contribution of one unordered set, whose processes inside the window are in
-    /// `scratch.allowed`, to `acc` ([T][s], THz, scaled by `scale`).
+    /// `scratch.allowed`, to `acc` ([T][s], THz, scaled by `scale`). With `in_row`, |V|² comes
+    /// from the bucket sums of the set's row (built at the row's first set), as when a whole
+    /// row is enumerated; else from the fc4 terms directly, as for a single drawn set.
     fn contribution(
         &self,
         class: usize,
@@ -314,6 +316,7 @@ impl Kernel<'_> {
         scratch: &mut Scratch,
         scale: f64,
         acc: &mut [f64],
+        in_row: bool,
     ) {
         let ph = self.ph;
         let nb = ph.nb;
@@ -323,6 +326,8 @@ impl Kernel<'_> {
             conj,
             allowed,
             bands,
+            row,
+            row_of,
         } = scratch;
         let sg = SIGNS[class];
         for (i, c) in conj.iter_mut().enumerate() {
@@ -343,13 +348,21 @@ impl Kernel<'_> {
         ];
         bands.clear();
         bands.extend(allowed.iter().map(|a| a.s));
-        self.fc4.strength(
-            &q,
-            [ph.vectors(self.g0), &conj[0], &conj[1], &conj[2]],
-            bands,
-            fc4,
-            strengths,
-        );
+        let e = [
+            ph.vectors(self.g0),
+            &conj[0][..],
+            &conj[1][..],
+            &conj[2][..],
+        ];
+        if in_row {
+            if *row_of != Some((class, g[0])) {
+                self.fc4.row(&q[0], &q[1], row);
+                *row_of = Some((class, g[0]));
+            }
+            self.fc4.strength_in_row(row, &q, e, bands, fc4, strengths);
+        } else {
+            self.fc4.strength(&q, e, bands, fc4, strengths);
+        }
         let n = ph.mesh.n_points() as f64;
         let pre = scale * FOUR_PHONON_GAMMA / (n * n);
         let nt = self.opts.temperatures.len();
@@ -492,6 +505,9 @@ struct Scratch {
     /// The processes inside the energy window, and their band quartets.
     allowed: Vec<Allowed>,
     bands: Vec<[u8; 4]>,
+    /// The bucket sums of the row (class, first partner) in `row_of`.
+    row: Fc4Row,
+    row_of: Option<(usize, usize)>,
 }
 
 /// The screening of one row for the proposal: its active sets, the number of nonzero band
@@ -523,6 +539,8 @@ impl Kernel<'_> {
             conj: std::array::from_fn(|_| Vec::with_capacity(nb * nb)),
             allowed: Vec::new(),
             bands: Vec::new(),
+            row: Fc4Row::new(self.fc4),
+            row_of: None,
         }
     }
 
@@ -548,7 +566,7 @@ impl Kernel<'_> {
             if !allowed.is_empty() {
                 processes += allowed.len() as u64;
                 built += 1;
-                self.contribution(class, *g, scratch, 1.0, acc);
+                self.contribution(class, *g, scratch, 1.0, acc, true);
             }
         }
         (processes, built)
@@ -694,7 +712,7 @@ impl Kernel<'_> {
                             self.screen(class, g, &table, |x| allowed.push(x));
                             let weight = cdf[a] - if a == 0 { 0.0 } else { cdf[a - 1] };
                             let scale = total / weight;
-                            self.contribution(class, g, scratch, scale, &mut acc);
+                            self.contribution(class, g, scratch, scale, &mut acc, false);
                             acc
                         })
                         .collect::<Vec<_>>()
