@@ -388,7 +388,7 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
     assert_eq!(m4["kappa_p"], k["kappa_p"]);
     assert_eq!(m4["kappa_p_3ph"], k["kappa_p_3ph"]);
     assert!(series.join("m4x4x4/fourphonon/q000007.json").is_file());
-    // The cost plan counts the four-phonon rates (exact: ≈ 1, 4, 17, 176 core-seconds for 4³,
+    // The cost plan counts the four-phonon rates (exact: ≈ 1, 3, 13, 136 core-seconds for 4³,
     // 5³, 6³, 8³, whose three-phonon parts are ≈ 0.1), so an --auto series with a 10
     // core-second budget stops by cost (at 6³) instead of climbing to its 1000-point limit.
     let capped = dir.join("converge_capped");

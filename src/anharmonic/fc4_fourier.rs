@@ -208,6 +208,11 @@ impl Fc4Fourier {
         self.sites.len()
     }
 
+    /// Buckets of terms with equal d (see the type's note), summed per pair within a row.
+    pub fn n_buckets(&self) -> usize {
+        self.buckets.len() - 1
+    }
+
     /// The reciprocal tensor W[A][B][C][D] (A = 3κ + α, row-major, nb⁴ values) for the phase
     /// momenta `q` (reduced; their sum a reciprocal lattice vector) into `scratch.w`.
     fn reciprocal(&self, q: &[Vec3; 4], scratch: &mut Fc4Scratch) {

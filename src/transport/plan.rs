@@ -110,12 +110,14 @@ pub fn plan(
 /// Core-seconds and extra bytes of the four-phonon rates. Per irreducible q every class visits
 /// its unordered partner sets, ≈ 7N²/6 in all (N²/2 for ++ and +−, N²/6 for −−): each is
 /// screened (≈ 1.05 ns per band quartet: the processes inside the window dominate) and, when
-/// exact, its |V|² built (the fc4 sum, 4 flops per component of each block, and the leg-by-leg
-/// contraction, ≤ 8 nb⁵ flops, at 1.5e10 flops/s with the AVX2 path); sampled builds 3 × the
-/// draws. Calibrated on SW Si (4³, 5³, 8³ within 15 % of the measured CPU time); all sets are
-/// taken as active, so it errs high where the window leaves many empty. Memory: per thread
-/// the reciprocal tensor and a set's processes, per q the occupation tables, and, sampled, one
-/// class's proposal (a weight per active set and band of q).
+/// exact, its |V|² built from its row's bucket sums (8 flops per component of each bucket,
+/// the leg-by-leg contraction, ≤ 8 nb⁵ flops, one phase per bucket; ≈ 1.1e10 flops/s on the
+/// AVX2 path). Sampled builds 3 × the draws from the fc4 terms directly (4 flops per component
+/// of each term, 3 phases per site; ≈ 1.5e10 flops/s). Calibrated on SW Si (4³, 5³, 8³ within
+/// 15 % of the measured CPU time); every set is taken as active, so it errs high where the
+/// window leaves many empty. Memory: per thread the reciprocal tensor, a set's processes and
+/// a row's bucket sums, per q the occupation tables, and, sampled, one class's proposal (a
+/// weight per active set and band of q).
 fn four_phonon_cost(
     settings: &super::four_phonon_job::FourPhononSettings,
     n_points: usize,
@@ -126,18 +128,23 @@ fn four_phonon_cost(
 ) -> (f64, f64) {
     use crate::anharmonic::four_phonon::FourPhononMode;
     let (n, nbf) = (n_points as f64, nb as f64);
+    let fc4 = &settings.fc4;
+    let (terms, sites, buckets) = (
+        fc4.n_terms() as f64,
+        fc4.n_sites() as f64,
+        fc4.n_buckets() as f64,
+    );
     let sets = 7.0 * n * n / 6.0;
     let screen = 1.05e-9 * nbf.powi(4);
-    let build_flops = 4.0 * 81.0 * settings.fc4.n_terms() as f64
-        + 8.0 * nbf.powi(5)
-        + 60.0 * settings.fc4.n_sites() as f64;
-    let build = build_flops / 1.5e10;
-    let per_thread = nbf.powi(4) * (16.0 + 32.0) + 3.0 * settings.fc4.n_sites() as f64 * 16.0;
+    let contraction = 8.0 * nbf.powi(5);
+    let in_row = (8.0 * 81.0 * buckets + contraction + 20.0 * buckets) / 1.1e10;
+    let direct = (4.0 * 81.0 * terms + contraction + 60.0 * sites) / 1.5e10;
+    let per_thread = nbf.powi(4) * (16.0 + 32.0) + 3.0 * sites * 16.0 + buckets * 81.0 * 16.0;
     let tables = n * nbf * (8.0 * nt as f64 + 40.0);
     let (seconds, proposal) = match settings.mode {
-        FourPhononMode::Exact => (nq as f64 * sets * (screen + build), 0.0),
+        FourPhononMode::Exact => (nq as f64 * sets * (screen + in_row), 0.0),
         FourPhononMode::Sampled { pairs, .. } => (
-            nq as f64 * (sets * screen + 3.0 * pairs as f64 * build),
+            nq as f64 * (sets * screen + 3.0 * pairs as f64 * direct),
             n * n / 2.0 * (20.0 + 10.0 * nbf),
         ),
     };
