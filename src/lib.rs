@@ -23,6 +23,7 @@ pub mod linalg;
 pub mod md;
 pub mod output;
 pub mod scattering;
+mod simd;
 pub mod transport;
 pub mod units;
 pub mod workflow;

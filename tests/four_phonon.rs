@@ -368,22 +368,19 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
     }
     // A converge series with --fc4: each mesh's κ is the single run's (4³ here), and the
     // four-phonon files resume per mesh.
+    // Runs `latdyn converge` with `flags` and the shared inputs into `out`; its converge.json.
+    let converge = |out: &Path, flags: &[&str]| -> serde_json::Value {
+        let mut args: Vec<String> = ["converge", "--quantity", "kappa"]
+            .iter()
+            .chain(flags)
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(common(out));
+        latdyn(&args.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+        serde_json::from_str(&std::fs::read_to_string(out.join("converge.json")).unwrap()).unwrap()
+    };
     let series = dir.join("converge");
-    let mut args: Vec<String> = [
-        "converge",
-        "--quantity",
-        "kappa",
-        "--meshes",
-        "3 3 3; 4 4 4",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(common(&series));
-    latdyn(&args.iter().map(|s| s.as_str()).collect::<Vec<_>>());
-    let c: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(series.join("converge.json")).unwrap())
-            .unwrap();
+    let c = converge(&series, &["--meshes", "3 3 3; 4 4 4"]);
     let m4 = &c["meshes"][1]["detail"]["by_delta"][0];
     assert_eq!(m4["kappa_p"], k["kappa_p"]);
     assert_eq!(m4["kappa_p_3ph"], k["kappa_p_3ph"]);
@@ -391,29 +388,20 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
     // The cost plan counts the four-phonon rates (exact: ≈ 1, 3, 13, 136 core-seconds for 4³,
     // 5³, 6³, 8³, whose three-phonon parts are ≈ 0.1), so an --auto series with a 10
     // core-second budget stops by cost (at 6³) instead of climbing to its 1000-point limit.
-    let capped = dir.join("converge_capped");
-    let mut args: Vec<String> = [
-        "converge",
-        "--quantity",
-        "kappa",
-        "--auto",
-        "--start-q-points",
-        "64",
-        "--max-q-points",
-        "1000",
-        "--tolerance",
-        "1e-9",
-        "--max-core-seconds",
-        "10",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(common(&capped));
-    latdyn(&args.iter().map(|s| s.as_str()).collect::<Vec<_>>());
-    let c: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(capped.join("converge.json")).unwrap())
-            .unwrap();
+    let c = converge(
+        &dir.join("converge_capped"),
+        &[
+            "--auto",
+            "--start-q-points",
+            "64",
+            "--max-q-points",
+            "1000",
+            "--tolerance",
+            "1e-9",
+            "--max-core-seconds",
+            "10",
+        ],
+    );
     let why = c["outcome"]["stopped_by"].as_str().unwrap();
     assert!(why.starts_with("cost"), "{why}");
     let meshes = c["meshes"].as_array().unwrap();

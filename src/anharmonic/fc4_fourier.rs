@@ -346,76 +346,46 @@ fn contract_bands(e: [&[C64]; 4], bands: &[[u8; 4]], scratch: &mut Fc4Scratch, o
     contract(w, t, e, bands, order, out);
 }
 
-/// |V|² of `bands[i]` into `out[i]` from W, visiting the quartets in `order` (sorted).
-/// Compiled twice: with AVX2 where the CPU has it (checked at run time), else for the baseline
-/// target; the same operations in the same order (no fused multiply-add), so bit-identical.
-fn contract(
-    w: &Split,
-    t: &mut [Split; 3],
-    e: [&[C64]; 4],
-    bands: &[[u8; 4]],
-    order: &[usize],
-    out: &mut [f64],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        unsafe { contract_avx2(w, t, e, bands, order, out) };
-        return;
+crate::simd::avx2_dispatch!(
+    /// |V|² of `bands[i]` into `out[i]` from W, visiting the quartets in `order` (sorted), with
+    /// AVX2 where the CPU has it (bit-identical to the baseline form).
+    fn contract(
+        w: &Split,
+        t: &mut [Split; 3],
+        e: [&[C64]; 4],
+        bands: &[[u8; 4]],
+        order: &[usize],
+        out: &mut [f64],
+    ) {
+        let nb = t[2].re.len();
+        let [t1, t2, t3] = t;
+        let mut prefix: Option<[u8; 4]> = None;
+        for &i in order {
+            let b = bands[i];
+            let vec = |leg: usize| -> &[C64] {
+                let s = usize::from(b[leg]);
+                &e[leg][s * nb..(s + 1) * nb]
+            };
+            let same = |n: usize| prefix.is_some_and(|p| p[..n] == b[..n]);
+            if !same(1) {
+                combine_rows(t1, w, vec(0));
+            }
+            if !same(2) {
+                combine_rows(t2, t1, vec(1));
+            }
+            if !same(3) {
+                combine_rows(t3, t2, vec(2));
+            }
+            let (mut re, mut im) = (0.0, 0.0);
+            for ((x_re, x_im), c) in t3.re.iter().zip(&t3.im).zip(vec(3)) {
+                re += x_re * c.re - x_im * c.im;
+                im += x_re * c.im + x_im * c.re;
+            }
+            out[i] = re * re + im * im;
+            prefix = Some(b);
+        }
     }
-    contract_lanes(w, t, e, bands, order, out);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn contract_avx2(
-    w: &Split,
-    t: &mut [Split; 3],
-    e: [&[C64]; 4],
-    bands: &[[u8; 4]],
-    order: &[usize],
-    out: &mut [f64],
-) {
-    contract_lanes(w, t, e, bands, order, out);
-}
-
-#[inline(always)]
-fn contract_lanes(
-    w: &Split,
-    t: &mut [Split; 3],
-    e: [&[C64]; 4],
-    bands: &[[u8; 4]],
-    order: &[usize],
-    out: &mut [f64],
-) {
-    let nb = t[2].re.len();
-    let [t1, t2, t3] = t;
-    let mut prefix: Option<[u8; 4]> = None;
-    for &i in order {
-        let b = bands[i];
-        let vec = |leg: usize| -> &[C64] {
-            let s = usize::from(b[leg]);
-            &e[leg][s * nb..(s + 1) * nb]
-        };
-        let same = |n: usize| prefix.is_some_and(|p| p[..n] == b[..n]);
-        if !same(1) {
-            combine_rows(t1, w, vec(0));
-        }
-        if !same(2) {
-            combine_rows(t2, t1, vec(1));
-        }
-        if !same(3) {
-            combine_rows(t3, t2, vec(2));
-        }
-        let (mut re, mut im) = (0.0, 0.0);
-        for ((x_re, x_im), c) in t3.re.iter().zip(&t3.im).zip(vec(3)) {
-            re += x_re * c.re - x_im * c.im;
-            im += x_re * c.im + x_im * c.re;
-        }
-        out[i] = re * re + im * im;
-        prefix = Some(b);
-    }
-}
+);
 
 /// dst = Σ_k ev[k] · src[k·len..(k+1)·len], len = dst's length (the contraction of src's
 /// leading index with one eigenvector).
@@ -438,95 +408,50 @@ fn combine_rows(dst: &mut Split, src: &Split, ev: &[C64]) {
     }
 }
 
-/// Σ_t p_t Ψ_t over the terms of one atom quartet (the hot loop of the four-phonon rates).
-/// Compiled twice: with AVX2 where the CPU has it (checked at run time), else for the baseline
-/// target. Both do the same operations in the same order (no fused multiply-add), so the
-/// results are bit-identical.
-fn accumulate(terms: &[Term], phases: &[C64], re: &mut [f64; 81], im: &mut [f64; 81]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        unsafe { accumulate_avx2(terms, phases, re, im) };
-        return;
-    }
-    accumulate_lanes(terms, phases, re, im);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn accumulate_avx2(terms: &[Term], phases: &[C64], re: &mut [f64; 81], im: &mut [f64; 81]) {
-    accumulate_lanes(terms, phases, re, im);
-}
-
-/// Nine components at a time over all terms: the partial sums stay in registers instead of
-/// being loaded and stored for every term (each component is still summed over the terms in
-/// order).
-#[inline(always)]
-fn accumulate_lanes(terms: &[Term], phases: &[C64], re: &mut [f64; 81], im: &mut [f64; 81]) {
-    for c0 in (0..81).step_by(9) {
-        let mut r = [0.0f64; 9];
-        let mut i = [0.0f64; 9];
-        for ((_, _, _, psi), p) in terms.iter().zip(phases) {
-            let psi = &psi[c0..c0 + 9];
-            for n in 0..9 {
-                r[n] += p.re * psi[n];
-                i[n] += p.im * psi[n];
+crate::simd::avx2_dispatch!(
+    /// Σ_t p_t Ψ_t over the terms of one atom quartet (the hot loop of the four-phonon rates),
+    /// with AVX2 where the CPU has it (bit-identical to the baseline form). Nine components at
+    /// a time over all terms: the partial sums stay in registers instead of being loaded and
+    /// stored for every term (each component is still summed over the terms in order).
+    fn accumulate(terms: &[Term], phases: &[C64], re: &mut [f64; 81], im: &mut [f64; 81]) {
+        for c0 in (0..81).step_by(9) {
+            let mut r = [0.0f64; 9];
+            let mut i = [0.0f64; 9];
+            for ((_, _, _, psi), p) in terms.iter().zip(phases) {
+                let psi = &psi[c0..c0 + 9];
+                for n in 0..9 {
+                    r[n] += p.re * psi[n];
+                    i[n] += p.im * psi[n];
+                }
             }
+            re[c0..c0 + 9].copy_from_slice(&r);
+            im[c0..c0 + 9].copy_from_slice(&i);
         }
-        re[c0..c0 + 9].copy_from_slice(&r);
-        im[c0..c0 + 9].copy_from_slice(&i);
     }
-}
+);
 
-/// Σ_b p_b B_b over the buckets of one group (complex B and p), as `accumulate` for the pairs
-/// of a row: the same two compiled forms, bit-identical.
-fn accumulate_complex(
-    b_re: &[[f64; 81]],
-    b_im: &[[f64; 81]],
-    phases: &[C64],
-    re: &mut [f64; 81],
-    im: &mut [f64; 81],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        unsafe { accumulate_complex_avx2(b_re, b_im, phases, re, im) };
-        return;
-    }
-    accumulate_complex_lanes(b_re, b_im, phases, re, im);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn accumulate_complex_avx2(
-    b_re: &[[f64; 81]],
-    b_im: &[[f64; 81]],
-    phases: &[C64],
-    re: &mut [f64; 81],
-    im: &mut [f64; 81],
-) {
-    accumulate_complex_lanes(b_re, b_im, phases, re, im);
-}
-
-#[inline(always)]
-fn accumulate_complex_lanes(
-    b_re: &[[f64; 81]],
-    b_im: &[[f64; 81]],
-    phases: &[C64],
-    re: &mut [f64; 81],
-    im: &mut [f64; 81],
-) {
-    for c0 in (0..81).step_by(9) {
-        let mut r = [0.0f64; 9];
-        let mut i = [0.0f64; 9];
-        for ((br, bi), p) in b_re.iter().zip(b_im).zip(phases) {
-            let (br, bi) = (&br[c0..c0 + 9], &bi[c0..c0 + 9]);
-            for n in 0..9 {
-                r[n] += p.re * br[n] - p.im * bi[n];
-                i[n] += p.re * bi[n] + p.im * br[n];
+crate::simd::avx2_dispatch!(
+    /// Σ_b p_b B_b over the buckets of one group (complex B and p), as `accumulate` for the
+    /// pairs of a row.
+    fn accumulate_complex(
+        b_re: &[[f64; 81]],
+        b_im: &[[f64; 81]],
+        phases: &[C64],
+        re: &mut [f64; 81],
+        im: &mut [f64; 81],
+    ) {
+        for c0 in (0..81).step_by(9) {
+            let mut r = [0.0f64; 9];
+            let mut i = [0.0f64; 9];
+            for ((br, bi), p) in b_re.iter().zip(b_im).zip(phases) {
+                let (br, bi) = (&br[c0..c0 + 9], &bi[c0..c0 + 9]);
+                for n in 0..9 {
+                    r[n] += p.re * br[n] - p.im * bi[n];
+                    i[n] += p.re * bi[n] + p.im * br[n];
+                }
             }
+            re[c0..c0 + 9].copy_from_slice(&r);
+            im[c0..c0 + 9].copy_from_slice(&i);
         }
-        re[c0..c0 + 9].copy_from_slice(&r);
-        im[c0..c0 + 9].copy_from_slice(&i);
     }
-}
+);

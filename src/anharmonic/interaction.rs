@@ -289,50 +289,21 @@ impl Fc3AtQ {
     }
 }
 
-/// Σ_e a_e z_e over the entries of one atom triple (28 lanes; the hot loop of the linewidths).
-/// Compiled twice: with AVX2 where the CPU has it (checked at run time), else for the baseline
-/// target. Both do the same operations in the same order (no fused multiply-add), so the
-/// results are bit-identical.
-fn accumulate(
-    a_re: &[[f64; 28]],
-    a_im: &[[f64; 28]],
-    phases: &[(f64, f64)],
-    re: &mut [f64; 28],
-    im: &mut [f64; 28],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        unsafe { accumulate_avx2(a_re, a_im, phases, re, im) };
-        return;
-    }
-    accumulate_lanes(a_re, a_im, phases, re, im);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn accumulate_avx2(
-    a_re: &[[f64; 28]],
-    a_im: &[[f64; 28]],
-    phases: &[(f64, f64)],
-    re: &mut [f64; 28],
-    im: &mut [f64; 28],
-) {
-    accumulate_lanes(a_re, a_im, phases, re, im);
-}
-
-#[inline(always)]
-fn accumulate_lanes(
-    a_re: &[[f64; 28]],
-    a_im: &[[f64; 28]],
-    phases: &[(f64, f64)],
-    re: &mut [f64; 28],
-    im: &mut [f64; 28],
-) {
-    for ((ar, ai), &(c, s)) in a_re.iter().zip(a_im).zip(phases) {
-        for n in 0..28 {
-            re[n] += ar[n] * c - ai[n] * s;
-            im[n] += ar[n] * s + ai[n] * c;
+crate::simd::avx2_dispatch!(
+    /// Σ_e a_e z_e over the entries of one atom triple (28 lanes; the hot loop of the
+    /// linewidths), with AVX2 where the CPU has it (bit-identical to the baseline form).
+    fn accumulate(
+        a_re: &[[f64; 28]],
+        a_im: &[[f64; 28]],
+        phases: &[(f64, f64)],
+        re: &mut [f64; 28],
+        im: &mut [f64; 28],
+    ) {
+        for ((ar, ai), &(c, s)) in a_re.iter().zip(a_im).zip(phases) {
+            for n in 0..28 {
+                re[n] += ar[n] * c - ai[n] * s;
+                im[n] += ar[n] * s + ai[n] * c;
+            }
         }
     }
-}
+);
