@@ -404,6 +404,39 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
     );
     let why = c["outcome"]["stopped_by"].as_str().unwrap();
     assert!(why.starts_with("cost"), "{why}");
+    // `latdyn info --fc4` plans the same run: 8³ exact, measured 138 CPU-s on 2 threads here.
+    let info = latdyn(&[
+        "info",
+        "--cell",
+        &p("CONTROL"),
+        "--fc2",
+        &p("FORCE_CONSTANTS_2ND"),
+        "--fc3",
+        &p("FORCE_CONSTANTS_3RD"),
+        "--fc4",
+        &p("FORCE_CONSTANTS_4TH"),
+        "--mesh",
+        "8 8 8",
+    ]);
+    let text = String::from_utf8_lossy(&info.stdout).to_string();
+    let four: f64 = text
+        .split(" of them four-phonon")
+        .next()
+        .and_then(|t| t.rsplit('(').next())
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no four-phonon share in: {text}"));
+    assert!((100.0..200.0).contains(&four), "{four}");
+    // A tolerance that cannot be met is refused by name.
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_latdyn"))
+        .args(["kappa", "--mesh", "4 4 4", "--four-phonon-tolerance", "0"])
+        .args(common(&dir.join("bad")))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        !bad.status.success() && err.contains("--four-phonon-tolerance"),
+        "{err}"
+    );
     let meshes = c["meshes"].as_array().unwrap();
     assert!(meshes.len() >= 2 && meshes.len() <= 3, "{meshes:?}");
     // Direct LBTE with Γ_4ph on the diagonal of the three-phonon collision matrix, against

@@ -25,6 +25,9 @@ pub struct InfoArgs {
     /// The planned κ run solves the linearized BTE directly.
     #[arg(long)]
     pub lbte: bool,
+    /// --fc4 and the four-phonon flags of the planned run (the estimate adds their cost).
+    #[command(flatten)]
+    pub four_phonon: super::kappa::FourPhononArgs,
 }
 
 pub fn run(args: &InfoArgs) -> Result<()> {
@@ -101,9 +104,19 @@ pub fn run(args: &InfoArgs) -> Result<()> {
     );
     if let Some(fc3_path) = &args.fc3 {
         let (fc3, asr) = args.fc3_layout.load(&input, fc3_path)?;
+        // The four-phonon cost does not depend on δ: any will do for the plan.
+        let four_phonon = args
+            .four_phonon
+            .settings_with(
+                &input,
+                crate::anharmonic::four_phonon::FourDelta::Adaptive(1.0),
+                args.fc3_layout.fc3_cell.as_deref(),
+            )?
+            .map(|(s, _)| s);
         let opts = crate::transport::job::KappaOptions {
             wigner: args.wigner,
             lbte: args.lbte,
+            four_phonon,
             ..crate::transport::job::KappaOptions::new(
                 mesh,
                 super::kappa::parse_temperatures(&args.temperatures)?,

@@ -107,15 +107,37 @@ impl FourPhononArgs {
             serde_json::Value,
         )>,
     > {
-        use crate::anharmonic::four_phonon::{FourDelta, FourPhononMode};
-        let Some(path) = &self.fc4 else {
-            return Ok(None);
-        };
+        use crate::anharmonic::four_phonon::FourDelta;
         let delta = match transport.delta()? {
             DeltaMethod::Adaptive(s) => FourDelta::Adaptive(s),
             DeltaMethod::Gaussian(s) => FourDelta::Gaussian(s),
             DeltaMethod::Tetrahedron => FourDelta::Adaptive(1.0),
         };
+        self.settings_with(input, delta, fc3_cell)
+    }
+
+    /// As `settings`, with the four-phonon δ given (`latdyn info` plans without δ flags).
+    pub fn settings_with(
+        &self,
+        input: &crate::io::HarmonicInput,
+        delta: crate::anharmonic::four_phonon::FourDelta,
+        fc3_cell: Option<&std::path::Path>,
+    ) -> Result<
+        Option<(
+            crate::transport::four_phonon_job::FourPhononSettings,
+            serde_json::Value,
+        )>,
+    > {
+        use crate::anharmonic::four_phonon::FourPhononMode;
+        let Some(path) = &self.fc4 else {
+            return Ok(None);
+        };
+        if !(self.four_phonon_tolerance > 0.0 && self.four_phonon_tolerance.is_finite()) {
+            return Err(Error::input(format!(
+                "--four-phonon-tolerance: expected a positive relative error (0.01 = 1 %), found {}",
+                self.four_phonon_tolerance
+            )));
+        }
         let mode = match self.four_phonon.as_str() {
             "sampled" if self.four_phonon_samples < 2 => {
                 return Err(Error::input(format!(
