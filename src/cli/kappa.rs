@@ -92,6 +92,12 @@ pub struct FourPhononArgs {
     pub four_phonon_tolerance: f64,
 }
 
+/// The four-phonon settings of a run and what kappa.json records of its fc4; None without --fc4.
+type FourPhononSetup = Option<(
+    crate::transport::four_phonon_job::FourPhononSettings,
+    serde_json::Value,
+)>;
+
 impl FourPhononArgs {
     /// The four-phonon settings for `input`, or None without --fc4. The δ follows the
     /// three-phonon flags: --adaptive-smearing S and --smearing σ carry over; with the
@@ -101,12 +107,7 @@ impl FourPhononArgs {
         input: &crate::io::HarmonicInput,
         transport: &TransportArgs,
         fc3_cell: Option<&std::path::Path>,
-    ) -> Result<
-        Option<(
-            crate::transport::four_phonon_job::FourPhononSettings,
-            serde_json::Value,
-        )>,
-    > {
+    ) -> Result<FourPhononSetup> {
         use crate::anharmonic::four_phonon::FourDelta;
         let delta = match transport.delta()? {
             DeltaMethod::Adaptive(s) => FourDelta::Adaptive(s),
@@ -122,12 +123,7 @@ impl FourPhononArgs {
         input: &crate::io::HarmonicInput,
         delta: crate::anharmonic::four_phonon::FourDelta,
         fc3_cell: Option<&std::path::Path>,
-    ) -> Result<
-        Option<(
-            crate::transport::four_phonon_job::FourPhononSettings,
-            serde_json::Value,
-        )>,
-    > {
+    ) -> Result<FourPhononSetup> {
         use crate::anharmonic::four_phonon::FourPhononMode;
         let Some(path) = &self.fc4 else {
             return Ok(None);
