@@ -366,6 +366,40 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
     for key in ["kappa_p", "kappa_p_3ph", "gamma_4ph"] {
         assert_eq!(rg[key], k[key], "{key}");
     }
+    // S(Q,E) lineshapes from this run (`sqe --linewidths-from`) take Γ = Γ_3ph + Γ_4ph; a
+    // gamma_4ph table of another shape than gamma is refused by name.
+    {
+        use latdyn::scattering::linewidths::{ComputedLinewidths, Linewidths};
+        let prim = sw_input(fourphonon_si_mass())
+            .dynamical_matrix(false)
+            .unwrap()
+            .primitive()
+            .clone();
+        let file = exact_dir.join("kappa.json");
+        let lw = ComputedLinewidths::read(&file, &prim, 300.0).unwrap();
+        let q: [f64; 3] = serde_json::from_value(k["qpoints"][3].clone()).unwrap();
+        let hw = Linewidths::Computed(lw).half_widths(&q, 6).unwrap();
+        for (s, h) in hw.iter().enumerate() {
+            let g =
+                k["gamma"][0][3][s].as_f64().unwrap() + k["gamma_4ph"][0][3][s].as_f64().unwrap();
+            assert!(
+                (h - g * latdyn::units::THZ_TO_MEV).abs() <= 1e-12 * h.abs(),
+                "{h} vs {g}"
+            );
+        }
+        let mut short = k.clone();
+        short["gamma_4ph"][0].as_array_mut().unwrap().pop();
+        let bad = dir.join("short_gamma_4ph.json");
+        std::fs::write(&bad, short.to_string()).unwrap();
+        let err = ComputedLinewidths::read(&bad, &prim, 300.0)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("gamma_4ph") && err.contains("short_gamma_4ph.json"),
+            "{err}"
+        );
+    }
     // A converge series with --fc4: each mesh's κ is the single run's (4³ here), and the
     // four-phonon files resume per mesh.
     // Runs `latdyn converge` with `flags` and the shared inputs into `out`; its converge.json.

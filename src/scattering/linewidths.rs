@@ -83,6 +83,19 @@ impl ComputedLinewidths {
         if v.get("gamma_4ph").is_some() {
             let g4: Vec<Vec<Vec<f64>>> = field(&v, "gamma_4ph", path)?;
             let g4 = g4.get(it).ok_or_else(|| missing("gamma_4ph"))?;
+            // Matthiessen needs Γ_4ph for every mode Γ has: a shorter table is an error, not
+            // a silent three-phonon-only tail.
+            let rows = |t: &Vec<Vec<f64>>| t.iter().map(Vec::len).collect::<Vec<_>>();
+            if rows(g4) != rows(&gamma) {
+                return Err(Error::input(format!(
+                    "{}: gamma_4ph at {temperature} K has {} q rows of {:?} bands, gamma {} of {:?}; expected the same shape",
+                    path.display(),
+                    g4.len(),
+                    g4.first().map(Vec::len),
+                    gamma.len(),
+                    gamma.first().map(Vec::len)
+                )));
+            }
             for (row, extra) in gamma.iter_mut().zip(g4) {
                 row.iter_mut().zip(extra).for_each(|(a, b)| *a += b);
             }
