@@ -212,6 +212,17 @@ fn four_phonon_rates_are_symmetric_and_thread_independent() {
         serial, a,
         "one thread and the default pool must give the same bits"
     );
+    // The sampled estimator too (its proposal is screened row by row in parallel).
+    let sampled = FourPhononOptions {
+        mode: FourPhononMode::Sampled { pairs: 64, seed: 5 },
+        ..opts.clone()
+    };
+    let pooled = four_phonon_at(g0, &ph, &f4, &sampled);
+    assert!(pooled.std_error[1][0].iter().any(|&x| x > 0.0));
+    assert_eq!(
+        one.install(|| four_phonon_at(g0, &ph, &f4, &sampled)),
+        pooled
+    );
 }
 
 /// Sampled estimator (importance sampling of (q', q'') pairs, 300 draws per q and class,
