@@ -768,3 +768,56 @@ fn four_phonon_strength_matches_the_direct_sum() {
         }
     }
 }
+
+/// Two sources of SW Si fourth-order constants through the two readers: TDEP's fit to 100 K MD
+/// (LatticeDynamicsToolkit.jl, with its own fc2 and fc3) and FourPhonon's exact derivatives.
+/// The fits differ (Σ Γ_4ph is 22 % larger from TDEP's), but the share of κ_P that
+/// four-phonon scattering removes on 4×4×4 at 300 K is the same: 6.13 % vs 6.14 % measured.
+/// A wrong index order, unit or factor in either reader would move it by far more than the
+/// 1-point bound.
+#[test]
+fn tdep_and_fourphonon_fc4_remove_the_same_share_of_kappa() {
+    let dir = tmp_dir("fc4_sources");
+    let (t, s) = (data("LatticeDynamicsToolkit.jl/SW-Si"), data(SW));
+    let file = |d: &Path, f: &str| d.join(f).to_string_lossy().to_string();
+    let share = |out: &str, files: [String; 4]| -> f64 {
+        let out = dir.join(out);
+        let mut args: Vec<String> = ["kappa", "--mesh", "4 4 4", "--adaptive-smearing", "1.0"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        for (flag, f) in ["--cell", "--fc2", "--fc3", "--fc4"].iter().zip(files) {
+            args.extend([flag.to_string(), f]);
+        }
+        args.push("--no-plots".to_string());
+        args.extend(["--out".to_string(), out.to_string_lossy().to_string()]);
+        latdyn(&args.iter().map(|x| x.as_str()).collect::<Vec<_>>());
+        let k: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("kappa.json")).unwrap())
+                .unwrap();
+        1.0 - k["kappa_p"][0][0].as_f64().unwrap() / k["kappa_p_3ph"][0][0].as_f64().unwrap()
+    };
+    let tdep = share(
+        "tdep",
+        [
+            "infile.ucposcar",
+            "infile.forceconstant",
+            "infile.forceconstant_thirdorder",
+            "infile.forceconstant_fourthorder",
+        ]
+        .map(|f| file(&t, f)),
+    );
+    let exact = share(
+        "fourphonon",
+        [
+            "CONTROL",
+            "FORCE_CONSTANTS_2ND",
+            "FORCE_CONSTANTS_3RD",
+            "FORCE_CONSTANTS_4TH",
+        ]
+        .map(|f| file(&s, f)),
+    );
+    eprintln!("four-phonon share of κ_P: TDEP {tdep:.4}, FourPhonon files {exact:.4}");
+    assert!(tdep > 0.03 && exact > 0.03);
+    assert!((tdep - exact).abs() < 0.01, "{tdep} vs {exact}");
+}
