@@ -477,7 +477,7 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             "wall_time_s": t0.elapsed().as_secs_f64(),
     });
     if let Some(f) = &res.four_phonon {
-        add_four_phonon(&mut doc, f)?;
+        add_four_phonon(&mut doc, f, &res)?;
         if let Some(check) = sampling_check(f, &kappa_p, a.four_phonon.four_phonon_tolerance) {
             doc["four_phonon"]["convergence"] = check;
         }
@@ -523,6 +523,7 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
 fn add_four_phonon(
     doc: &mut serde_json::Value,
     f: &crate::transport::four_phonon_job::FourPhononResult,
+    res: &crate::transport::job::KappaResult,
 ) -> Result<()> {
     use crate::anharmonic::four_phonon::{CLASS_NAMES, FourDelta, FourPhononMode};
     let total = f.total();
@@ -546,6 +547,7 @@ fn add_four_phonon(
         "processes": CLASS_NAMES.iter().enumerate().map(|(c, n)| (n.to_string(), json!(sum(c, &f.processes)))).collect::<serde_json::Map<_, _>>(),
         "pairs_built": CLASS_NAMES.iter().enumerate().map(|(c, n)| (n.to_string(), json!(sum(c, &f.pairs_built)))).collect::<serde_json::Map<_, _>>(),
         "partner_min_THz": crate::anharmonic::four_phonon::PARTNER_MIN_THZ,
+        "rate_shares": rate_shares(f, res),
     });
     doc["units"]["gamma_4ph"] = json!(
         "THz, same convention as gamma (1/(4π τ)); per class: plusplus λ+λ'+λ''→λ''', plusminus λ+λ'→λ''+λ''', minusminus λ→λ'+λ''+λ'''"
@@ -589,6 +591,40 @@ fn sampling_check(
         json!({"kappa_p_std_error": f.kappa_p_std_error, "largest_relative_error": relative,
                 "tolerance": tolerance, "converged": converged, "samples_for_tolerance": needed}),
     )
+}
+
+/// Per temperature, the share of the mode-summed anharmonic Γ (all q of the mesh: irreducible
+/// points weighted by their stars) from three-phonon scattering and from each four-phonon class.
+fn rate_shares(
+    f: &crate::transport::four_phonon_job::FourPhononResult,
+    res: &crate::transport::job::KappaResult,
+) -> serde_json::Value {
+    use crate::anharmonic::four_phonon::CLASS_NAMES;
+    let sum = |table: &Vec<Vec<f64>>| -> f64 {
+        table
+            .iter()
+            .zip(&res.weights)
+            .map(|(g, &w)| w as f64 * g.iter().sum::<f64>())
+            .sum()
+    };
+    let shares: Vec<serde_json::Value> = (0..res.temperatures.len())
+        .map(|it| {
+            let parts: Vec<(&str, f64)> = std::iter::once(("three_phonon", sum(&res.gamma[it])))
+                .chain((0..3).map(|c| (CLASS_NAMES[c], sum(&f.gamma[c][it]))))
+                .collect();
+            let total: f64 = parts.iter().map(|p| p.1).sum();
+            let mut row = serde_json::Map::new();
+            row.insert("temperature".into(), json!(res.temperatures[it]));
+            for (name, x) in parts {
+                row.insert(
+                    name.into(),
+                    json!(if total > 0.0 { x / total } else { 0.0 }),
+                );
+            }
+            serde_json::Value::Object(row)
+        })
+        .collect();
+    json!(shares)
 }
 
 /// Per temperature, the share of the mode-summed three-phonon Γ (all q of the mesh) that is
