@@ -389,7 +389,8 @@ impl Kernel<'_> {
     }
 }
 
-/// Normalized Gaussian of standard deviation `s` (THz) at `x` (1/THz), cut at 5σ.
+/// Normalized Gaussian of standard deviation `s` at the mismatch `x` (both THz), in 1/THz, cut
+/// at 5σ.
 fn gaussian(x: f64, s: f64) -> f64 {
     if x.abs() > 5.0 * s {
         0.0
@@ -438,10 +439,16 @@ pub fn four_phonon_at(
             })
         })
         .collect();
+    // Modes that are never partners (at or below PARTNER_MIN_THZ, such as the acoustic modes
+    // at Γ) get zeros instead of the infinities of 1/f.
     let per_frequency = (0..ph.mesh.n_points() * nb)
         .map(|m| {
             let (f, n) = (ph.frequencies[m], occupations[m / nb][m % nb]);
-            [(1.0 + n) / f, n / f]
+            if f > PARTNER_MIN_THZ {
+                [(1.0 + n) / f, n / f]
+            } else {
+                [0.0, 0.0]
+            }
         })
         .collect();
     let kernel = Kernel {
