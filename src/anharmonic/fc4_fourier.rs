@@ -40,6 +40,13 @@ pub struct Fc4Fourier {
     /// first bucket of group g (plus the end).
     buckets: Vec<(Vec3, usize)>,
     group_buckets: Vec<usize>,
+    /// The distinct d of the buckets (one phase each per pair) and each bucket's index into it.
+    distinct_d: Vec<Vec3>,
+    bucket_d: Vec<usize>,
+    /// Offset of component (α, β, γ, δ) = c inside an atom quartet's block of W.
+    block_offsets: [usize; 81],
+    /// Every atom quartet has a group, so W needs no zeroing between pairs.
+    complete: bool,
     positions: Vec<Vec3>,
 }
 
@@ -86,6 +93,8 @@ pub struct Fc4Scratch {
     t: [Split; 3],
     phases: [Vec<C64>; 3],
     term_phases: Vec<C64>,
+    d_phases: Vec<C64>,
+    atom_phases: Vec<C64>,
     order: Vec<usize>,
 }
 
@@ -99,6 +108,8 @@ impl Fc4Scratch {
             t: [nb * nb * nb, nb * nb, nb].map(Split::zeros),
             phases: std::array::from_fn(|_| vec![zero; fc4.sites.len()]),
             term_phases: Vec::new(),
+            d_phases: Vec::new(),
+            atom_phases: Vec::new(),
             order: Vec::new(),
         }
     }
@@ -140,6 +151,9 @@ impl Fc4Fourier {
         // Stable order: sums over terms do not depend on the file's block order within a group.
         terms.sort_by_key(|(atoms, dkl, t)| (*atoms, *dkl, t.0, t.1, t.2));
         let (mut groups, mut buckets, mut group_buckets) = (Vec::new(), Vec::new(), Vec::new());
+        let mut d_index: std::collections::HashMap<(usize, usize, [i32; 3]), usize> =
+            Default::default();
+        let (mut distinct_d, mut bucket_d) = (Vec::new(), Vec::new());
         for (n, (atoms, dkl, t)) in terms.iter().enumerate() {
             let new_group = groups.last().is_none_or(|(a, _)| a != atoms);
             if new_group {
@@ -148,7 +162,14 @@ impl Fc4Fourier {
             }
             if new_group || terms[n - 1].1 != *dkl {
                 let (k, l) = (sites[t.1 as usize], sites[t.2 as usize]);
-                buckets.push((std::array::from_fn(|c| k[c] - l[c]), n));
+                let d: Vec3 = std::array::from_fn(|c| k[c] - l[c]);
+                buckets.push((d, n));
+                let next = distinct_d.len();
+                let at = *d_index.entry((atoms[2], atoms[3], *dkl)).or_insert(next);
+                if at == next {
+                    distinct_d.push(d);
+                }
+                bucket_d.push(at);
             }
         }
         groups.push(([0; 4], terms.len()));
@@ -168,14 +189,23 @@ impl Fc4Fourier {
                 ]
             })
             .collect();
+        let nb = 3 * prim.n_atoms();
+        let block_offsets = std::array::from_fn(|c| {
+            let (a, b, cc, d) = (c / 27, c / 9 % 3, c / 3 % 3, c % 3);
+            ((a * nb + b) * nb + cc) * nb + d
+        });
         Fc4Fourier {
             n_atoms: prim.n_atoms(),
             sites,
             terms: terms.into_iter().map(|(_, _, t)| t).collect(),
             row_vectors,
+            complete: groups.len() - 1 == prim.n_atoms().pow(4),
             groups,
             buckets,
             group_buckets,
+            distinct_d,
+            bucket_d,
+            block_offsets,
             positions: prim.positions.clone(),
         }
     }
@@ -265,20 +295,31 @@ impl Fc4Fourier {
     /// the same tensor as `reciprocal`, from the row's bucket sums.
     fn reciprocal_in_row(&self, row: &Fc4Row, q: &[Vec3; 4], scratch: &mut Fc4Scratch) {
         let nb = self.n_bands();
-        let Fc4Scratch { w, term_phases, .. } = scratch;
-        w.re.fill(0.0);
-        w.im.fill(0.0);
+        let Fc4Scratch {
+            w,
+            term_phases,
+            d_phases,
+            atom_phases,
+            ..
+        } = scratch;
+        // Each group writes its own block; only quartets without a group need zeros.
+        if !self.complete {
+            w.re.fill(0.0);
+            w.im.fill(0.0);
+        }
         let g: Vec3 = std::array::from_fn(|c| (q[0][c] + q[1][c] + q[2][c] + q[3][c]).round());
-        let atom_phase: Vec<C64> = self
-            .positions
-            .iter()
-            .map(|x| C64::from_polar(1.0, TAU * (g[0] * x[0] + g[1] * x[1] + g[2] * x[2])))
-            .collect();
-        term_phases.clear();
-        term_phases.extend(self.buckets[..self.buckets.len() - 1].iter().map(|(d, _)| {
+        atom_phases.clear();
+        atom_phases.extend(self.positions.iter().map(|x| {
+            let t = TAU * (g[0] * x[0] + g[1] * x[1] + g[2] * x[2]);
+            C64::new(t.cos(), t.sin())
+        }));
+        d_phases.clear();
+        d_phases.extend(self.distinct_d.iter().map(|d| {
             let t = TAU * (q[2][0] * d[0] + q[2][1] * d[1] + q[2][2] * d[2]);
             C64::new(t.cos(), t.sin())
         }));
+        term_phases.clear();
+        term_phases.extend(self.bucket_d.iter().map(|&i| d_phases[i]));
         let (s1, s2, s3) = (nb * nb * nb, nb * nb, nb);
         for (gi, &(atoms, _)) in self.groups[..self.groups.len() - 1].iter().enumerate() {
             let (first, last) = (self.group_buckets[gi], self.group_buckets[gi + 1]);
@@ -290,13 +331,12 @@ impl Fc4Fourier {
                 &mut re,
                 &mut im,
             );
-            let h = atom_phase[atoms[3]];
+            let h = atom_phases[atoms[3]];
             let base = 3 * atoms[0] * s1 + 3 * atoms[1] * s2 + 3 * atoms[2] * s3 + 3 * atoms[3];
-            for c in 0..81 {
-                let (a, b, cc, d) = (c / 27, c / 9 % 3, c / 3 % 3, c % 3);
-                let n = base + a * s1 + b * s2 + cc * s3 + d;
-                w.re[n] += h.re * re[c] - h.im * im[c];
-                w.im[n] += h.re * im[c] + h.im * re[c];
+            for (c, &offset) in self.block_offsets.iter().enumerate() {
+                let n = base + offset;
+                w.re[n] = h.re * re[c] - h.im * im[c];
+                w.im[n] = h.re * im[c] + h.im * re[c];
             }
         }
     }
@@ -342,7 +382,8 @@ fn contract_bands(e: [&[C64]; 4], bands: &[[u8; 4]], scratch: &mut Fc4Scratch, o
     let Fc4Scratch { w, t, order, .. } = scratch;
     order.clear();
     order.extend(0..bands.len());
-    order.sort_by_key(|&i| bands[i]);
+    // The quartets of one set are distinct: an unstable sort gives the one order.
+    order.sort_unstable_by_key(|&i| bands[i]);
     contract(w, t, e, bands, order, out);
 }
 
