@@ -462,7 +462,7 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
     assert_eq!(m4["kappa_p"], k["kappa_p"]);
     assert_eq!(m4["kappa_p_3ph"], k["kappa_p_3ph"]);
     assert!(series.join("m4x4x4/fourphonon/q000007.json").is_file());
-    // The cost plan counts the four-phonon rates (exact: ≈ 1, 3, 13, 136 core-seconds for 4³,
+    // The cost plan counts the four-phonon rates (exact: ≈ 0.5, 2, 11, 109 core-seconds for 4³,
     // 5³, 6³, 8³, whose three-phonon parts are ≈ 0.1), so an --auto series with a 10
     // core-second budget stops by cost (at 6³) instead of climbing to its 1000-point limit.
     let c = converge(
@@ -481,7 +481,7 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
     );
     let why = c["outcome"]["stopped_by"].as_str().unwrap();
     assert!(why.starts_with("cost"), "{why}");
-    // `latdyn info --fc4` plans the same run: 8³ exact, measured 138 CPU-s on 2 threads here.
+    // `latdyn info --fc4` plans the same run: 8³ exact, measured 108 CPU-s on 2 threads here.
     let info = latdyn(&[
         "info",
         "--cell",

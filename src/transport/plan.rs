@@ -111,10 +111,10 @@ pub fn plan(
 /// its unordered partner sets, ≈ 7N²/6 in all (N²/2 for ++ and +−, N²/6 for −−): each is
 /// screened (≈ 1.05 ns per band quartet: the processes inside the window dominate) and, when
 /// exact, its |V|² built from its row's bucket sums (8 flops per component of each bucket,
-/// the leg-by-leg contraction, ≤ 8 nb⁵ flops, one phase per bucket; ≈ 1.1e10 flops/s on the
+/// the leg-by-leg contraction, ≤ 8 nb⁵ flops, one phase per bucket; ≈ 1.4e10 flops/s on the
 /// AVX2 path). Sampled builds 3 × the draws from the fc4 terms directly (4 flops per component
-/// of each term, 3 phases per site; ≈ 1.5e10 flops/s). Calibrated on SW Si (4³, 5³, 8³ within
-/// 15 % of the measured CPU time); every set is taken as active, so it errs high where the
+/// of each term, 3 phases per site; ≈ 1.5e10 flops/s). Calibrated on SW Si (6³ and 8³ within
+/// 3 % of the measured CPU time, 4³ and 5³ about 25 % under: fixed costs weigh more); every set is taken as active, so it errs high where the
 /// window leaves many empty. Memory: per thread the reciprocal tensor, a set's processes and
 /// a row's bucket sums, per q the occupation tables, and, sampled, one class's proposal (a
 /// weight per active set and band of q).
@@ -137,7 +137,7 @@ fn four_phonon_cost(
     let sets = 7.0 * n * n / 6.0;
     let screen = 1.05e-9 * nbf.powi(4);
     let contraction = 8.0 * nbf.powi(5);
-    let in_row = (8.0 * 81.0 * buckets + contraction + 20.0 * buckets) / 1.1e10;
+    let in_row = (8.0 * 81.0 * buckets + contraction + 20.0 * buckets) / 1.4e10;
     let direct = (4.0 * 81.0 * terms + contraction + 60.0 * sites) / 1.5e10;
     let per_thread = nbf.powi(4) * (16.0 + 32.0) + 3.0 * sites * 16.0 + buckets * 81.0 * 16.0;
     let tables = n * nbf * (8.0 * nt as f64 + 40.0);
