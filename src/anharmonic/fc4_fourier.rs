@@ -246,30 +246,21 @@ impl Fc4Fourier {
     /// The reciprocal tensor W[A][B][C][D] (A = 3κ + α, row-major, nb⁴ values) for the phase
     /// momenta `q` (reduced; their sum a reciprocal lattice vector) into `scratch.w`.
     fn reciprocal(&self, q: &[Vec3; 4], scratch: &mut Fc4Scratch) {
-        let nb = self.n_bands();
         let Fc4Scratch {
             w,
             phases,
             term_phases,
+            atom_phases,
             ..
         } = scratch;
-        w.re.fill(0.0);
-        w.im.fill(0.0);
+        self.clear_missing_blocks(w);
         for (leg, table) in phases.iter_mut().enumerate() {
             for (p, x) in table.iter_mut().zip(&self.sites) {
-                let t = TAU * (q[leg + 1][0] * x[0] + q[leg + 1][1] * x[1] + q[leg + 1][2] * x[2]);
-                *p = C64::new(t.cos(), t.sin());
+                *p = unit_phase(&q[leg + 1], x);
             }
         }
-        let home: Vec<C64> = self
-            .positions
-            .iter()
-            .map(|x| {
-                let t = TAU * (q[0][0] * x[0] + q[0][1] * x[1] + q[0][2] * x[2]);
-                C64::new(t.cos(), t.sin())
-            })
-            .collect();
-        let (s1, s2, s3) = (nb * nb * nb, nb * nb, nb);
+        atom_phases.clear();
+        atom_phases.extend(self.positions.iter().map(|x| unit_phase(&q[0], x)));
         for g in 0..self.groups.len() - 1 {
             let (atoms, start) = self.groups[g];
             let end = self.groups[g + 1].1;
@@ -278,23 +269,42 @@ impl Fc4Fourier {
             term_phases.extend(terms.iter().map(|(j, k, l, _)| {
                 phases[0][*j as usize] * phases[1][*k as usize] * phases[2][*l as usize]
             }));
-            let h = home[atoms[0]];
-            let base = 3 * atoms[0] * s1 + 3 * atoms[1] * s2 + 3 * atoms[2] * s3 + 3 * atoms[3];
             let (mut re, mut im) = ([0.0f64; 81], [0.0f64; 81]);
             accumulate(terms, term_phases, &mut re, &mut im);
-            for c in 0..81 {
-                let (a, b, cc, d) = (c / 27, c / 9 % 3, c / 3 % 3, c % 3);
-                let n = base + a * s1 + b * s2 + cc * s3 + d;
-                w.re[n] += h.re * re[c] - h.im * im[c];
-                w.im[n] += h.re * im[c] + h.im * re[c];
-            }
+            self.write_block(w, atoms, atom_phases[atoms[0]], &re, &im);
+        }
+    }
+
+    /// Zeros the blocks of W that no atom quartet writes (none when every quartet has terms):
+    /// each group writes its own block whole, so nothing else needs clearing between pairs.
+    fn clear_missing_blocks(&self, w: &mut Split) {
+        if !self.complete {
+            w.re.fill(0.0);
+            w.im.fill(0.0);
+        }
+    }
+
+    /// W's block of atom quartet `atoms` = h · (re + i im).
+    fn write_block(
+        &self,
+        w: &mut Split,
+        atoms: [usize; 4],
+        h: C64,
+        re: &[f64; 81],
+        im: &[f64; 81],
+    ) {
+        let nb = self.n_bands();
+        let base = ((3 * atoms[0] * nb + 3 * atoms[1]) * nb + 3 * atoms[2]) * nb + 3 * atoms[3];
+        for (c, &offset) in self.block_offsets.iter().enumerate() {
+            let n = base + offset;
+            w.re[n] = h.re * re[c] - h.im * im[c];
+            w.im[n] = h.re * im[c] + h.im * re[c];
         }
     }
 
     /// W for the phase momenta `q` of a pair in `row` (built for q[0], q[1]) into `scratch.w`:
     /// the same tensor as `reciprocal`, from the row's bucket sums.
     fn reciprocal_in_row(&self, row: &Fc4Row, q: &[Vec3; 4], scratch: &mut Fc4Scratch) {
-        let nb = self.n_bands();
         let Fc4Scratch {
             w,
             term_phases,
@@ -302,25 +312,14 @@ impl Fc4Fourier {
             atom_phases,
             ..
         } = scratch;
-        // Each group writes its own block; only quartets without a group need zeros.
-        if !self.complete {
-            w.re.fill(0.0);
-            w.im.fill(0.0);
-        }
+        self.clear_missing_blocks(w);
         let g: Vec3 = std::array::from_fn(|c| (q[0][c] + q[1][c] + q[2][c] + q[3][c]).round());
         atom_phases.clear();
-        atom_phases.extend(self.positions.iter().map(|x| {
-            let t = TAU * (g[0] * x[0] + g[1] * x[1] + g[2] * x[2]);
-            C64::new(t.cos(), t.sin())
-        }));
+        atom_phases.extend(self.positions.iter().map(|x| unit_phase(&g, x)));
         d_phases.clear();
-        d_phases.extend(self.distinct_d.iter().map(|d| {
-            let t = TAU * (q[2][0] * d[0] + q[2][1] * d[1] + q[2][2] * d[2]);
-            C64::new(t.cos(), t.sin())
-        }));
+        d_phases.extend(self.distinct_d.iter().map(|d| unit_phase(&q[2], d)));
         term_phases.clear();
         term_phases.extend(self.bucket_d.iter().map(|&i| d_phases[i]));
-        let (s1, s2, s3) = (nb * nb * nb, nb * nb, nb);
         for (gi, &(atoms, _)) in self.groups[..self.groups.len() - 1].iter().enumerate() {
             let (first, last) = (self.group_buckets[gi], self.group_buckets[gi + 1]);
             let (mut re, mut im) = ([0.0f64; 81], [0.0f64; 81]);
@@ -331,13 +330,7 @@ impl Fc4Fourier {
                 &mut re,
                 &mut im,
             );
-            let h = atom_phases[atoms[3]];
-            let base = 3 * atoms[0] * s1 + 3 * atoms[1] * s2 + 3 * atoms[2] * s3 + 3 * atoms[3];
-            for (c, &offset) in self.block_offsets.iter().enumerate() {
-                let n = base + offset;
-                w.re[n] = h.re * re[c] - h.im * im[c];
-                w.im[n] = h.re * im[c] + h.im * re[c];
-            }
+            self.write_block(w, atoms, atom_phases[atoms[3]], &re, &im);
         }
     }
 
@@ -447,6 +440,12 @@ fn combine_rows(dst: &mut Split, src: &Split, ev: &[C64]) {
             *d_im += c.re * x_im + c.im * x_re;
         }
     }
+}
+
+/// exp(2πi q·x).
+fn unit_phase(q: &Vec3, x: &Vec3) -> C64 {
+    let t = TAU * (q[0] * x[0] + q[1] * x[1] + q[2] * x[2]);
+    C64::new(t.cos(), t.sin())
 }
 
 crate::simd::avx2_dispatch!(

@@ -44,6 +44,62 @@ pub enum FourDelta {
     Gaussian(f64),
 }
 
+/// Where a fixed-σ Gaussian δ is cut, in σ.
+const GAUSSIAN_CUT: f64 = 5.0;
+
+impl FourDelta {
+    /// Half width (THz) of the window of a process whose δ has width `sigma` (the adaptive σ
+    /// in rad/ps, or the Gaussian's σ in THz).
+    fn half_width(self, sigma: f64) -> f64 {
+        match self {
+            FourDelta::Adaptive(_) => sigma / TAU,
+            FourDelta::Gaussian(s) => GAUSSIAN_CUT * s,
+        }
+    }
+
+    /// Whether the mismatch f + Σ ±f' (THz) is inside the window: within one adaptive σ, as
+    /// FourPhonon keeps processes, or within the Gaussian's cut.
+    fn inside(self, mismatch: f64, sigma: f64) -> bool {
+        match self {
+            FourDelta::Adaptive(_) => (TAU * mismatch).abs() <= sigma,
+            FourDelta::Gaussian(s) => mismatch.abs() <= GAUSSIAN_CUT * s,
+        }
+    }
+
+    /// δ (1/THz) of a process inside the window.
+    fn value(self, mismatch: f64, sigma: f64) -> f64 {
+        match self {
+            FourDelta::Adaptive(_) => {
+                let (x, s) = (TAU * mismatch, fourphonon_width(sigma));
+                TAU * (-(x * x) / (s * s)).exp() / (s * PI.sqrt())
+            }
+            FourDelta::Gaussian(s) => {
+                (-(mismatch * mismatch) / (2.0 * s * s)).exp() / (s * (TAU).sqrt())
+            }
+        }
+    }
+
+    /// δ's largest value, at zero mismatch: a bound that needs no exponential, for the
+    /// sampling weights (inside the window δ is within a factor e of it for the adaptive
+    /// Gaussian).
+    fn peak(self, sigma: f64) -> f64 {
+        match self {
+            FourDelta::Adaptive(_) => TAU / (fourphonon_width(sigma) * PI.sqrt()),
+            FourDelta::Gaussian(s) => 1.0 / (s * TAU.sqrt()),
+        }
+    }
+}
+
+/// The width FourPhonon puts in its four-phonon Gaussian: the adaptive σ (rad/ps), or 1/√π
+/// when σ is at or below 0.001 rad/ps (applied after the window test, which uses σ itself).
+fn fourphonon_width(sigma_w: f64) -> f64 {
+    if sigma_w <= 0.001 {
+        1.0 / PI.sqrt()
+    } else {
+        sigma_w
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum FourPhononMode {
     Exact,
@@ -195,6 +251,7 @@ impl Kernel<'_> {
         let f: [&[f64]; 3] = std::array::from_fn(|i| ph.freqs(g[i]));
         let sg = SIGNS[class];
         let partner_min = PARTNER_MIN_THZ.max(self.opts.cutoff_frequency);
+        let delta = self.opts.delta;
         for s2 in 0..nb {
             if f[1][s2] <= partner_min {
                 continue;
@@ -207,7 +264,7 @@ impl Kernel<'_> {
                 if g[1] == g[2] && s3 < s2 && class != 0 {
                     continue;
                 }
-                let (sigma, half_width) = match self.opts.delta {
+                let sigma = match delta {
                     FourDelta::Adaptive(scale) => {
                         let (a, b) = (
                             self.projected[g[1] * nb + s2],
@@ -216,15 +273,14 @@ impl Kernel<'_> {
                         let m = (0..3)
                             .map(|i| (a[i] - b[i]) * (a[i] - b[i]))
                             .fold(0.0, f64::max);
-                        let sigma = scale * (m / 2.0).sqrt();
-                        (sigma, sigma / TAU)
+                        scale * (m / 2.0).sqrt()
                     }
-                    FourDelta::Gaussian(s) => (s, 5.0 * s),
+                    FourDelta::Gaussian(s) => s,
                 };
                 // The table finds the candidates; the test below, on the mismatch summed as
                 // everywhere else, decides. The window is widened by far more than the rounding
                 // of either sum, so it never drops a process.
-                let h = half_width * (1.0 + 1e-9) + 1e-12;
+                let h = delta.half_width(sigma) * (1.0 + 1e-9) + 1e-12;
                 let target = -(sg[1] * f[1][s2] + sg[2] * f[2][s3]);
                 let (Some(&lowest), Some(&highest)) = (row.sums.first(), row.sums.last()) else {
                     return;
@@ -251,11 +307,7 @@ impl Kernel<'_> {
                     }
                     let partial = sg[0] * f[0][s1] + sg[1] * f[1][s2] + sg[2] * f[2][s3];
                     let mismatch = ph.freqs(self.g0)[s0] + partial;
-                    let inside = match self.opts.delta {
-                        FourDelta::Adaptive(_) => (TAU * mismatch).abs() <= sigma,
-                        FourDelta::Gaussian(s) => mismatch.abs() <= 5.0 * s,
-                    };
-                    if inside {
+                    if delta.inside(mismatch, sigma) {
                         visit(Allowed {
                             s: [s0 as u8, s1 as u8, s2 as u8, s3 as u8],
                             mismatch,
@@ -267,34 +319,10 @@ impl Kernel<'_> {
         }
     }
 
-    /// δ of an allowed process (1/THz).
-    fn delta(&self, a: &Allowed) -> f64 {
-        match self.opts.delta {
-            FourDelta::Adaptive(_) => fourphonon_delta_4(a.mismatch, a.sigma),
-            FourDelta::Gaussian(s) => gaussian(a.mismatch, s),
-        }
-    }
-
-    /// The largest δ of an allowed process's width (its value at zero mismatch): a bound that
-    /// needs no exponential, for the sampling weights.
-    fn delta_peak(&self, a: &Allowed) -> f64 {
-        match self.opts.delta {
-            FourDelta::Adaptive(_) => {
-                let s = if a.sigma <= 0.001 {
-                    1.0 / PI.sqrt()
-                } else {
-                    a.sigma
-                };
-                TAU / (s * PI.sqrt())
-            }
-            FourDelta::Gaussian(s) => 1.0 / (s * TAU.sqrt()),
-        }
-    }
-
     /// The screening weight of an allowed process: the peak of its δ over f' f'' f''', times a
     /// positive bound of the occupation factors at the first temperature — a bound of its
     /// contribution without |V|² (any positive weight keeps the sampled estimate unbiased; a
-    /// close one keeps its variance low; the δ itself is within a factor e of its peak).
+    /// close one keeps its variance low).
     fn weight(&self, g: &[usize; 3], a: &Allowed) -> f64 {
         let nb = self.ph.nb;
         let [_, s1, s2, s3] = a.s.map(usize::from);
@@ -302,7 +330,7 @@ impl Kernel<'_> {
             [(0, s1), (1, s2), (2, s3)].map(|(i, s)| self.per_frequency[g[i] * nb + s]);
         // (1+n')(1+n'')(1+n''')/(f' f'' f''') + n' n'' n'''/(f' f'' f''').
         let w = p1[0] * p2[0] * p3[0] + p1[1] * p2[1] * p3[1];
-        self.delta_peak(a) * w
+        self.opts.delta.peak(a.sigma) * w
     }
 
     /// Adds the contribution of one unordered set, whose processes inside the window are in
@@ -371,7 +399,8 @@ impl Kernel<'_> {
         let f: [&[f64]; 3] = std::array::from_fn(|i| ph.freqs(g[i]));
         for (a, &v) in allowed.iter().zip(strengths.iter()) {
             let [s0, s1, s2, s3] = a.s.map(usize::from);
-            let amp = pre * v * self.delta(a) / (f0[s0] * f[0][s1] * f[1][s2] * f[2][s3]);
+            let delta = self.opts.delta.value(a.mismatch, a.sigma);
+            let amp = pre * v * delta / (f0[s0] * f[0][s1] * f[1][s2] * f[2][s3]);
             for it in 0..nt {
                 let (n1, n2, n3) = (
                     occ[0][it * nb + s1],
@@ -387,31 +416,6 @@ impl Kernel<'_> {
             }
         }
     }
-}
-
-/// Normalized Gaussian of standard deviation `s` at the mismatch `x` (both THz), in 1/THz, cut
-/// at 5σ.
-fn gaussian(x: f64, s: f64) -> f64 {
-    if x.abs() > 5.0 * s {
-        0.0
-    } else {
-        (-(x * x) / (2.0 * s * s)).exp() / (s * (TAU).sqrt())
-    }
-}
-
-/// FourPhonon's four-phonon δ (1/THz) for a mismatch `df` (THz) and adaptive σ (rad/ps):
-/// kept within one σ; a σ at or below 0.001 rad/ps is replaced by 1/√π after the window test.
-pub fn fourphonon_delta_4(df: f64, sigma_w: f64) -> f64 {
-    let x = TAU * df;
-    if x.abs() > sigma_w {
-        return 0.0;
-    }
-    let s = if sigma_w <= 0.001 {
-        1.0 / PI.sqrt()
-    } else {
-        sigma_w
-    };
-    TAU * (-(x * x) / (s * s)).exp() / (s * PI.sqrt())
 }
 
 /// Four-phonon Γ at grid point `g0` (not averaged over degenerate modes).

@@ -638,11 +638,8 @@ fn sampling_error_of_kappa(
             for (iq, modes) in res.mode_kappa[it].iter().enumerate() {
                 let mut at_q = [0.0; 6];
                 for (s, m) in modes.iter().enumerate() {
-                    let iso = gamma_iso.map_or(0.0, |x| x[iq][s]);
-                    let boundary = opts
-                        .boundary_mfp
-                        .map_or(0.0, |l| boundary_gamma(&res.group_velocities[iq][s], l));
-                    let total = gamma[iq][it][s] + iso + boundary;
+                    let v = &res.group_velocities[iq][s];
+                    let total = matthiessen(gamma[iq][it][s], gamma_iso, iq, s, v, opts);
                     if total > 0.0 {
                         for c in 0..6 {
                             at_q[c] += m[c].abs() / n_points * error[it][iq][s] / total;
@@ -839,11 +836,7 @@ pub fn assemble_with(
                 .collect();
             // Matthiessen: the scattering rates add.
             let g: Vec<f64> = (0..p.frequencies.len())
-                .map(|s| {
-                    let iso = gamma_iso.as_ref().map_or(0.0, |x| x[iq][s]);
-                    let boundary = opts.boundary_mfp.map_or(0.0, |l| boundary_gamma(&v[s], l));
-                    gamma_q[iq][it][s] + iso + boundary
-                })
+                .map(|s| matthiessen(gamma_q[iq][it][s], gamma_iso.as_ref(), iq, s, &v[s], opts))
                 .collect();
             let g = &g;
             gamma_total[it].push(g.clone());
@@ -885,6 +878,21 @@ pub fn assemble_with(
 }
 
 /// Γ^b = |v|/(4πL) (THz) for a boundary mean free path L in µm and v in THz·Å.
+/// Γ of mode s at irreducible point iq with isotope and boundary scattering added to the
+/// anharmonic `gamma` (Matthiessen: the rates add); `v` is the mode's group velocity.
+fn matthiessen(
+    gamma: f64,
+    gamma_iso: Option<&Vec<Vec<f64>>>,
+    iq: usize,
+    s: usize,
+    v: &Vec3,
+    opts: &KappaOptions,
+) -> f64 {
+    let iso = gamma_iso.map_or(0.0, |x| x[iq][s]);
+    let boundary = opts.boundary_mfp.map_or(0.0, |l| boundary_gamma(v, l));
+    gamma + iso + boundary
+}
+
 pub fn boundary_gamma(v: &Vec3, mfp_um: f64) -> f64 {
     crate::linalg::norm(v) / (4.0 * std::f64::consts::PI * mfp_um * 1e4)
 }
