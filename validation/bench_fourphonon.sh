@@ -7,7 +7,10 @@
 # CPU-hours. With FOURPHONON=/path/to/ShengBTE (FourPhonon build) it is run beside latdyn on
 # the same mesh (mpirun -np THREADS) and timed the same way.
 #
-# usage: validation/bench_fourphonon.sh [THREADS] [MESHES...]   (default: 2 4)
+# Sampled runs: default rows (drawn first partners beyond small meshes) and, with ALL_ROWS=1,
+# every row screened. EXACT=0 skips exact enumeration (12³ takes ≈ 45 CPU-minutes).
+#
+# usage: [EXACT=0] [ALL_ROWS=1] validation/bench_fourphonon.sh [THREADS] [MESHES...]   (default: 2 4)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-2}
@@ -31,16 +34,33 @@ for n in $meshes; do
     measure "latdyn 3ph only ${n}³" ./target/release/latdyn kappa --cell $D/CONTROL --fc2 $D/FORCE_CONSTANTS_2ND \
         --fc3 $D/FORCE_CONSTANTS_3RD --mesh "$n $n $n" --adaptive-smearing 1.0 --masses Si=28.0855099896 \
         --no-plots --out "$work/k3_$n"
-    measure "latdyn 3+4ph exact ${n}³" ./target/release/latdyn "${common[@]}" --out "$work/ke_$n"
+    if [ "${EXACT:-1}" != 0 ]; then
+        measure "latdyn 3+4ph exact ${n}³" ./target/release/latdyn "${common[@]}" --out "$work/ke_$n"
+    fi
     measure "latdyn 3+4ph sampled ${n}³" ./target/release/latdyn "${common[@]}" --four-phonon sampled \
         --four-phonon-samples 256 --out "$work/ks_$n"
+    if [ "${ALL_ROWS:-0}" != 0 ]; then
+        measure "  sampled, every row ${n}³" ./target/release/latdyn "${common[@]}" --four-phonon sampled \
+            --four-phonon-samples 256 --four-phonon-rows all --out "$work/ka_$n"
+    fi
     python3 - "$work" "$n" <<'PY'
-import json, sys
+import json, os, sys
 w, n = sys.argv[1], sys.argv[2]
-e = json.load(open(f"{w}/ke_{n}/kappa.json")); s = json.load(open(f"{w}/ks_{n}/kappa.json"))
-ke, ks = e["kappa_p"][0][0], s["kappa_p"][0][0]
-print(f"  κ_P 3+4ph exact {ke:.2f}, sampled {ks:.2f} ({100*(ks/ke-1):+.2f} %), 3ph only {e['kappa_p_3ph'][0][0]:.2f} W/(m·K)")
-print(f"  processes {e['four_phonon']['processes']}")
+load = lambda tag: json.load(open(f"{w}/{tag}_{n}/kappa.json")) if os.path.exists(f"{w}/{tag}_{n}/kappa.json") else None
+e, s, a = load("ke"), load("ks"), load("ka")
+ref = e or a
+for name, r in (("sampled", s), ("sampled, every row", a)):
+    if r is None:
+        continue
+    k, se = r["kappa_p"][0][0], r["four_phonon"]["convergence"]["kappa_p_std_error"][0][0]
+    rows = r["four_phonon"]["mode"]["screened_rows_per_q_and_class"]
+    line = f"  κ_P 3+4ph {name} ({rows} rows) {k:.2f} ± {se:.2f}"
+    if ref is not None and ref is not r:
+        line += f" ({100*(k/ref['kappa_p'][0][0]-1):+.3f} % vs {'exact' if e else 'every row'})"
+    print(line)
+if e:
+    print(f"  κ_P 3+4ph exact {e['kappa_p'][0][0]:.2f}, 3ph only {e['kappa_p_3ph'][0][0]:.2f} W/(m·K)")
+    print(f"  processes {e['four_phonon']['processes']}")
 PY
     if [ -n "${FOURPHONON:-}" ]; then
         mkdir -p "$work/fp_$n"

@@ -85,6 +85,11 @@ pub struct FourPhononArgs {
     /// Sampled: seed of the draws (same seed, same result on any machine and thread count).
     #[arg(long, default_value_t = 1)]
     pub four_phonon_seed: u64,
+    /// Sampled: first partners q' whose sets are screened per irreducible q and class: "all",
+    /// a number (drawn rows: the screening then costs O(rows·N) instead of O(N²) per q), or
+    /// "auto" (one row per 4 draws, or all rows when that is at least half of them).
+    #[arg(long, default_value = "auto")]
+    pub four_phonon_rows: String,
     /// Sampled: the relative standard error of κ_P (largest over xx, yy, zz and temperatures)
     /// the run checks it reached; when not, it says how many samples would reach it (`kappa`;
     /// `converge` writes each mesh's κ_P standard error in its detail).
@@ -144,6 +149,18 @@ impl FourPhononArgs {
             "sampled" => FourPhononMode::Sampled {
                 pairs: self.four_phonon_samples,
                 seed: self.four_phonon_seed,
+                rows: match self.four_phonon_rows.as_str() {
+                    "auto" => None,
+                    "all" => Some(usize::MAX),
+                    text => match text.parse::<usize>() {
+                        Ok(r) if r >= 2 => Some(r),
+                        _ => {
+                            return Err(Error::input(format!(
+                                "--four-phonon-rows: expected \"auto\", \"all\" or a number of rows of at least 2 (for a standard error), found \"{text}\""
+                            )));
+                        }
+                    },
+                },
             },
             _ => FourPhononMode::Exact,
         };
@@ -478,7 +495,9 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
     });
     if let Some(f) = &res.four_phonon {
         add_four_phonon(&mut doc, f, &res)?;
-        if let Some(check) = sampling_check(f, &kappa_p, a.four_phonon.four_phonon_tolerance) {
+        let n_points = res.mesh.iter().product();
+        let tolerance = a.four_phonon.four_phonon_tolerance;
+        if let Some(check) = sampling_check(f, &kappa_p, tolerance, n_points) {
             doc["four_phonon"]["convergence"] = check;
         }
     }
@@ -541,7 +560,8 @@ fn add_four_phonon(
     let sum = |c: usize, x: &[[u64; 3]]| x.iter().map(|p| p[c]).sum::<u64>();
     doc["four_phonon"] = json!({
         "mode": match f.mode { FourPhononMode::Exact => json!("exact"),
-            FourPhononMode::Sampled { pairs, seed } => json!({"sampled_pairs_per_q_and_class": pairs, "seed": seed}) },
+            FourPhononMode::Sampled { pairs, seed, rows } => json!({"sampled_pairs_per_q_and_class": pairs, "seed": seed,
+                "screened_rows_per_q_and_class": rows.unwrap_or_else(|| crate::anharmonic::four_phonon::auto_rows(res.mesh.iter().product(), pairs)).min(res.mesh.iter().product())}) },
         "delta": match f.delta { FourDelta::Adaptive(s) => json!({"adaptive_scalebroad": s}),
             FourDelta::Gaussian(s) => json!({"gaussian_sigma_THz": s}) },
         "processes": CLASS_NAMES.iter().enumerate().map(|(c, n)| (n.to_string(), json!(sum(c, &f.processes)))).collect::<serde_json::Map<_, _>>(),
@@ -557,14 +577,15 @@ fn add_four_phonon(
 
 /// The convergence check of a sampled four-phonon run: κ_P's sampling standard error against
 /// `tolerance` (relative, largest over the diagonal and temperatures), reported on stderr and
-/// returned for kappa.json, with the samples that would reach it (the error falls as 1/√N).
-/// None for exact runs.
+/// returned for kappa.json, with the samples that would reach it (the error falls as 1/√N;
+/// with a given number of drawn rows, the rows must grow with the draws). None for exact runs.
 fn sampling_check(
     f: &crate::transport::four_phonon_job::FourPhononResult,
     kappa_p: &[[f64; 6]],
     tolerance: f64,
+    n_points: usize,
 ) -> Option<serde_json::Value> {
-    let crate::anharmonic::four_phonon::FourPhononMode::Sampled { pairs, .. } = f.mode else {
+    let crate::anharmonic::four_phonon::FourPhononMode::Sampled { pairs, rows, .. } = f.mode else {
         return None;
     };
     let relative = kappa_p
@@ -573,7 +594,15 @@ fn sampling_check(
         .flat_map(|(k, e)| (0..3).map(move |c| e[c] / k[c].abs().max(1e-300)))
         .fold(0.0, f64::max);
     let converged = relative <= tolerance;
-    let needed = (pairs as f64 * (relative / tolerance).powi(2)).ceil() as u64;
+    let factor = (relative / tolerance).powi(2);
+    let needed = (pairs as f64 * factor).ceil() as u64;
+    let rows_advice = match rows {
+        Some(r) if r < n_points => format!(
+            " --four-phonon-rows {}",
+            ((r as f64 * factor).ceil() as usize).min(n_points)
+        ),
+        _ => String::new(),
+    };
     if converged {
         eprintln!(
             "latdyn kappa: four-phonon sampling error of κ_P {:.2} % (tolerance {:.2} %)",
@@ -582,7 +611,7 @@ fn sampling_check(
         );
     } else {
         eprintln!(
-            "warning: four-phonon sampling error of κ_P {:.2} % is above the tolerance {:.2} %: run again with --four-phonon-samples {needed} (or a larger --four-phonon-tolerance)",
+            "warning: four-phonon sampling error of κ_P {:.2} % is above the tolerance {:.2} %: run again with --four-phonon-samples {needed}{rows_advice} (or a larger --four-phonon-tolerance)",
             100.0 * relative,
             100.0 * tolerance
         );

@@ -112,12 +112,15 @@ pub fn plan(
 /// screened (≈ 1.05 ns per band quartet: the processes inside the window dominate) and, when
 /// exact, its |V|² built from its row's bucket sums (8 flops per component of each bucket,
 /// the leg-by-leg contraction, ≤ 8 nb⁵ flops, one phase per bucket; ≈ 1.4e10 flops/s on the
-/// AVX2 path). Sampled builds 3 × the draws from the fc4 terms directly (4 flops per component
-/// of each term, 3 phases per site; ≈ 1.5e10 flops/s). Calibrated on SW Si (6³ and 8³ within
-/// 3 % of the measured CPU time, 4³ and 5³ about 25 % under: fixed costs weigh more); every set is taken as active, so it errs high where the
+/// AVX2 path). Sampled with every row screened builds 3 × the draws from the fc4 terms directly
+/// (4 flops per component of each term, 3 phases per site; ≈ 1.5e10 flops/s); with drawn rows
+/// it screens only those and builds its draws from their bucket sums. Calibrated on SW Si (6³ and 8³ within
+/// 3 % of the measured CPU time, 4³ and 5³ about 25 % under: fixed costs weigh more; the
+/// screening's fall with the window as the mesh grows is fitted to 12³ and 20³); every set is
+/// taken as active, so it errs high where the
 /// window leaves many empty. Memory: per thread the reciprocal tensor, a set's processes and
 /// a row's bucket sums, per q the occupation tables, and, sampled, one class's proposal (a
-/// weight per active set and band of q).
+/// weight per active set and band of q; with drawn rows only a row's, per thread).
 fn four_phonon_cost(
     settings: &super::four_phonon_job::FourPhononSettings,
     n_points: usize,
@@ -126,7 +129,7 @@ fn four_phonon_cost(
     nt: usize,
     threads: usize,
 ) -> (f64, f64) {
-    use crate::anharmonic::four_phonon::FourPhononMode;
+    use crate::anharmonic::four_phonon::{FourPhononMode, auto_rows};
     let (n, nbf) = (n_points as f64, nb as f64);
     let fc4 = &settings.fc4;
     let (terms, sites, buckets) = (
@@ -135,7 +138,11 @@ fn four_phonon_cost(
         fc4.n_buckets() as f64,
     );
     let sets = 7.0 * n * n / 6.0;
-    let screen = 1.05e-9 * nbf.powi(4);
+    // The adaptive σ shrinks as 1/n (n = N^(1/3)), and with it the processes inside the window
+    // that the screening visits: fitted to the drawn-row runs on 12³ and 20³ (72 % and 54 % of
+    // the 8³ cost per set).
+    let window = 0.3 + 0.7 * 8.0 / n.cbrt();
+    let screen = 1.05e-9 * nbf.powi(4) * window;
     let contraction = 8.0 * nbf.powi(5);
     let in_row = (8.0 * 81.0 * buckets + contraction + 20.0 * buckets) / 1.4e10;
     let direct = (4.0 * 81.0 * terms + contraction + 60.0 * sites) / 1.5e10;
@@ -143,10 +150,27 @@ fn four_phonon_cost(
     let tables = n * nbf * (8.0 * nt as f64 + 40.0);
     let (seconds, proposal) = match settings.mode {
         FourPhononMode::Exact => (nq as f64 * sets * (screen + in_row), 0.0),
-        FourPhononMode::Sampled { pairs, .. } => (
-            nq as f64 * (sets * screen + 3.0 * pairs as f64 * direct),
-            n * n / 2.0 * (20.0 + 10.0 * nbf),
-        ),
+        FourPhononMode::Sampled { pairs, rows, .. } => {
+            let rows = rows.unwrap_or_else(|| auto_rows(n_points, pairs));
+            if rows >= n_points {
+                (
+                    nq as f64 * (sets * screen + 3.0 * pairs as f64 * direct),
+                    // The screened rows and the folded proposal are alive together.
+                    n * n / 2.0 * (40.0 + 10.0 * nbf),
+                )
+            } else {
+                // Drawn rows: each screened in full (rows are drawn in proportion to their
+                // set count, among other things, so a drawn row holds ≈ 1.2 × the average),
+                // their buckets summed once, the draws built from them.
+                let share = 1.2 * rows as f64 / n;
+                let build = 3.0 * rows as f64 * 8.0 * 81.0 * terms / 1.4e10;
+                let drawn = 3.0 * pairs.max(rows) as f64 * in_row;
+                (
+                    nq as f64 * (share * sets * screen + build + drawn),
+                    threads as f64 * n * (20.0 + 10.0 * nbf),
+                )
+            }
+        }
     };
     (seconds, threads as f64 * per_thread + tables + proposal)
 }
