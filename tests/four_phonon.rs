@@ -354,7 +354,9 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
         args.extend(common(out));
         args.extend(extra.iter().map(|s| s.to_string()));
         let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
-        String::from_utf8_lossy(&latdyn(&a).stdout).to_string()
+        let o = latdyn(&a);
+        // stdout (the summary), then stderr (the plan and warnings).
+        String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr)
     };
     let run = |out: &Path, extra: &[&str]| -> serde_json::Value {
         run_raw(out, extra);
@@ -439,6 +441,11 @@ fn kappa_with_four_phonon_writes_outputs_and_resumes() {
     let from_file = dir.join("read_gamma");
     let partial = run_raw(&from_file, &["--read-gamma", &h5s, "--q-range", "0:3"]);
     assert!(partial.contains("3 of 8"), "{partial}");
+    // It prints its plan: no triplets, only four-phonon work.
+    assert!(
+        partial.contains("8 irreducible q, three-phonon Γ read") && partial.contains("four-phonon"),
+        "{partial}"
+    );
     assert!(!from_file.join("kappa.json").exists());
     let rg = run(&from_file, &["--read-gamma", &h5s]);
     for key in ["kappa_p", "kappa_p_3ph", "gamma_4ph"] {

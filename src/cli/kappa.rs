@@ -10,7 +10,7 @@ use crate::output::kappa_hdf5::{
 };
 use crate::output::{finite, write_json};
 use crate::transport::job::{
-    KappaMesh, KappaOptions, KappaRun, kappa_from_gamma_file, kappa_mesh, run_kappa_with,
+    KappaOptions, KappaRun, kappa_from_gamma_file, kappa_mesh, run_kappa_with,
 };
 use clap::Args;
 use serde_json::json;
@@ -423,6 +423,21 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
                     "--q-range splits the computed linewidths; with --read-gamma only four-phonon Γ (--fc4) is computed, so it needs --fc4",
                 ));
             }
+            if let Some(settings) = &opts.four_phonon {
+                // The temperatures come from the file; they change only the small
+                // occupation tables of the estimate.
+                let km = kappa_mesh(dm.primitive(), opts.mesh)?;
+                let nt = opts.temperatures.len();
+                let threads = rayon::current_num_threads();
+                let p = crate::transport::plan::four_phonon_only_plan(
+                    &km,
+                    dm.n_bands(),
+                    settings,
+                    nt,
+                    threads,
+                );
+                check_plan(a, &p)?;
+            }
             (
                 kappa_from_gamma_file(&dm, g, &opts)?,
                 json!({"read_gamma": g}),
@@ -432,7 +447,11 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             let (fc3, fc3_asr) = a.fc3_layout.load(&input, fc3_path)?;
             let info = json!({"file": fc3_path, "asr_violation_eV_per_A3": fc3_asr, "terms": fc3.terms.len()});
             let km = kappa_mesh(dm.primitive(), opts.mesh)?;
-            check_plan(a, &dm, &fc3, &km, &opts)?;
+            let threads = rayon::current_num_threads();
+            check_plan(
+                a,
+                &crate::transport::plan::plan(&km, dm.n_bands(), &fc3, &opts, threads),
+            )?;
             let fourier = crate::anharmonic::interaction::Fc3Fourier::new(dm.primitive(), &fc3);
             drop(fc3);
             (run_kappa_with(&dm, &fourier, &km, &opts)?, info)
@@ -799,15 +818,8 @@ fn write_decompositions(a: &KappaArgs, res: &crate::transport::job::KappaResult)
 
 /// Prints the cost estimate and refuses a run whose memory estimate exceeds what is available
 /// (unless --force).
-fn check_plan(
-    a: &KappaArgs,
-    dm: &crate::harmonic::dynmat::DynamicalMatrix,
-    fc3: &crate::fc::fc3::Fc3,
-    km: &KappaMesh,
-    opts: &KappaOptions,
-) -> Result<()> {
-    let p = crate::transport::plan::plan(km, dm.n_bands(), fc3, opts, rayon::current_num_threads());
-    eprintln!("latdyn kappa: {}", describe_plan(&p));
+fn check_plan(a: &KappaArgs, p: &crate::transport::plan::KappaPlan) -> Result<()> {
+    eprintln!("latdyn kappa: {}", describe_plan(p));
     if let Some(avail) = crate::transport::plan::available_memory()
         && p.memory_bytes > avail
         && !a.force
@@ -829,10 +841,15 @@ pub fn describe_plan(p: &crate::transport::plan::KappaPlan) -> String {
     } else {
         String::new()
     };
+    // A run that reads its three-phonon Γ has no triplets to compute.
+    let triplets = if p.n_triplets > 0 {
+        format!("{} triplets", p.n_triplets)
+    } else {
+        "three-phonon Γ read".to_string()
+    };
     format!(
-        "{} irreducible q, {} triplets; estimated memory {:.0} MB, ≈ {:.0} core-seconds{four} (≈ {:.0} s on {threads} threads)",
+        "{} irreducible q, {triplets}; estimated memory {:.0} MB, ≈ {:.0} core-seconds{four} (≈ {:.0} s on {threads} threads)",
         p.n_irreducible_q,
-        p.n_triplets,
         p.memory_bytes / 1e6,
         p.core_seconds,
         p.core_seconds / threads as f64

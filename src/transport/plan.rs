@@ -107,6 +107,27 @@ pub fn plan(
     }
 }
 
+/// The plan of a run that reads the three-phonon Γ (`kappa --read-gamma --fc4`): only the mesh
+/// phonons and the four-phonon rates cost anything; `n_triplets` is 0.
+pub fn four_phonon_only_plan(
+    km: &super::job::KappaMesh,
+    nb: usize,
+    settings: &super::four_phonon_job::FourPhononSettings,
+    n_temperatures: usize,
+    threads: usize,
+) -> KappaPlan {
+    let (n, nq) = (km.mesh.n_points(), km.ir.qpoints.len());
+    let (seconds, bytes) = four_phonon_cost(settings, n, nb, nq, n_temperatures, threads);
+    let nbf = nb as f64;
+    KappaPlan {
+        n_irreducible_q: nq,
+        n_triplets: 0,
+        memory_bytes: 20e6 + n as f64 * nbf * (16.0 * nbf + 8.0 + 24.0) + bytes,
+        core_seconds: seconds,
+        four_phonon_core_seconds: seconds,
+    }
+}
+
 /// Core-seconds and extra bytes of the four-phonon rates. Per irreducible q every class visits
 /// its unordered partner sets, ≈ 7N²/6 in all (N²/2 for ++ and +−, N²/6 for −−): each is
 /// screened (≈ 1.05 ns per band quartet: the processes inside the window dominate) and, when
