@@ -126,8 +126,9 @@ pub fn auto_rows(n_points: usize, pairs: usize) -> usize {
     if 2 * rows >= n_points { n_points } else { rows }
 }
 
-/// Draws per screened row when the rows are chosen by `auto_rows`: a row costs hundreds of
-/// draws to screen, so a few draws in each add little time and cut the within-row variance.
+/// Draws per screened row when the rows are chosen by `auto_rows`: screening a row costs as much
+/// as a hundred draws or more (8³ and up), so a few draws in each add little time and cut the
+/// within-row variance.
 pub const DRAWS_PER_ROW: usize = 4;
 
 #[derive(Clone, Debug)]
@@ -147,7 +148,8 @@ pub struct FourPhononAtQ {
     /// Standard error of the sampled estimate, [class][T][s]; zeros when exact.
     pub std_error: [Vec<Vec<f64>>; 3],
     /// Processes inside the energy window (band quartets, all s), per class (counted by the
-    /// screening of every set, also when the rates are sampled).
+    /// screening of every set, also when the pairs are sampled; estimated from the drawn rows
+    /// when the rows are sampled too).
     pub processes: [u64; 3],
     /// (q', q'') pairs whose fourth-order sum was built, per class.
     pub pairs_built: [u64; 3],
