@@ -115,6 +115,24 @@ pub enum FourPhononMode {
     },
 }
 
+impl FourPhononMode {
+    pub fn is_sampled(&self) -> bool {
+        matches!(self, FourPhononMode::Sampled { .. })
+    }
+
+    /// The first partners (rows) a sampled run screens per irreducible q and class on a mesh
+    /// of `n_points` (the given number or `auto_rows`, at most every row); None when exact.
+    pub fn screened_rows(&self, n_points: usize) -> Option<usize> {
+        match *self {
+            FourPhononMode::Exact => None,
+            FourPhononMode::Sampled { pairs, rows, .. } => Some(
+                rows.unwrap_or_else(|| auto_rows(n_points, pairs))
+                    .min(n_points),
+            ),
+        }
+    }
+}
+
 /// The first partners (rows) screened per irreducible q and class when the user gives no
 /// number: one row per `DRAWS_PER_ROW` draws, or every row once that is at least half of them.
 /// Screening a row costs O(N) set screenings, so screening every row costs O(N²) per q and
@@ -496,12 +514,7 @@ pub fn four_phonon_at(
     let to_table =
         |flat: &[f64]| -> Vec<Vec<f64>> { flat.chunks(nb).map(|c| c.to_vec()).collect() };
     for class in 0..3 {
-        let FourPhononMode::Sampled {
-            pairs: m,
-            seed,
-            rows,
-        } = opts.mode
-        else {
+        let FourPhononMode::Sampled { pairs: m, seed, .. } = opts.mode else {
             // Exact: every set screened once and summed when anything is allowed.
             let (acc, processes, built) = kernel.exact_sum(class);
             out.gamma[class] = to_table(&acc);
@@ -510,7 +523,7 @@ pub fn four_phonon_at(
             continue;
         };
         let n_points = ph.mesh.n_points();
-        let rows = rows.unwrap_or_else(|| auto_rows(n_points, m));
+        let rows = opts.mode.screened_rows(n_points).expect("sampled");
         if rows < n_points {
             let r = kernel.row_sampled_sum(class, rows, m, seed);
             out.gamma[class] = to_table(&r.mean);
@@ -826,7 +839,9 @@ impl Kernel<'_> {
                             let g = proposal.sets[a].map(|x| x as usize);
                             let table = self.row_pairs(class, g[0]);
                             let scale = total / proposal.weight(a);
-                            self.draw_estimate(class, g, &table, scale, scratch, false)
+                            let mut acc = vec![0.0; width];
+                            self.add_draw(class, g, &table, scale, scratch, false, &mut acc);
+                            acc
                         })
                         .collect::<Vec<_>>()
                 },
@@ -836,8 +851,10 @@ impl Kernel<'_> {
         mean_and_error(&estimates, width)
     }
 
-    /// One drawn set's contribution, scaled by 1/(its draw probability) ([T·nb]).
-    fn draw_estimate(
+    /// Adds one drawn set's contribution, scaled by `scale` (1/its draw probability), to
+    /// `acc` ([T·nb]); `table` is the screening table of the set's row.
+    #[allow(clippy::too_many_arguments)]
+    fn add_draw(
         &self,
         class: usize,
         g: [usize; 3],
@@ -845,13 +862,12 @@ impl Kernel<'_> {
         scale: f64,
         scratch: &mut Scratch,
         in_row: bool,
-    ) -> Vec<f64> {
-        let mut acc = vec![0.0; self.opts.temperatures.len() * self.ph.nb];
+        acc: &mut [f64],
+    ) {
         let allowed = &mut scratch.allowed;
         allowed.clear();
         self.screen(class, g, table, |x| allowed.push(x));
-        self.contribution(class, g, scratch, scale, &mut acc, in_row);
-        acc
+        self.contribution(class, g, scratch, scale, acc, in_row);
     }
 
     /// The draw weights of the first partners q' (rows) of a class: a defensive mixture, half
@@ -925,9 +941,7 @@ impl Kernel<'_> {
                         // No more active sets than draws: the row's sum, exactly.
                         for g in &inside.sets {
                             let g = g.map(|x| x as usize);
-                            let e =
-                                self.draw_estimate(class, g, &table, 1.0 / p_row, scratch, true);
-                            sum.iter_mut().zip(e).for_each(|(a, b)| *a += b);
+                            self.add_draw(class, g, &table, 1.0 / p_row, scratch, true, &mut sum);
                         }
                         return (sum, processes, inside.sets.len() as u64);
                     }
@@ -940,20 +954,21 @@ impl Kernel<'_> {
                     for a in inside.draw(per_row, &mut rng) {
                         let g = inside.sets[a].map(|x| x as usize);
                         let scale = row_total / inside.weight(a) / (per_row as f64 * p_row);
-                        let e = self.draw_estimate(class, g, &table, scale, scratch, true);
-                        sum.iter_mut().zip(e).for_each(|(a, b)| *a += b);
+                        self.add_draw(class, g, &table, scale, scratch, true, &mut sum);
                     }
                     (sum, processes, per_row as u64)
                 },
             )
             .collect();
-        let estimates: Vec<Vec<f64>> = results.iter().map(|r| r.0.clone()).collect();
+        let processes = results.iter().map(|r| r.1).sum::<f64>() / rows as f64;
+        let built = results.iter().map(|r| r.2).sum();
+        let estimates: Vec<Vec<f64>> = results.into_iter().map(|r| r.0).collect();
         let (mean, std_error) = mean_and_error(&estimates, width);
         RowSampled {
             mean,
             std_error,
-            processes: results.iter().map(|r| r.1).sum::<f64>() / rows as f64,
-            built: results.iter().map(|r| r.2).sum(),
+            processes,
+            built,
         }
     }
 }

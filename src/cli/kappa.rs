@@ -10,7 +10,7 @@ use crate::output::kappa_hdf5::{
 };
 use crate::output::{finite, write_json};
 use crate::transport::job::{
-    KappaOptions, KappaRun, kappa_from_gamma_file, kappa_mesh, run_kappa_with,
+    KappaOptions, KappaRun, kappa_from_gamma_file_with, kappa_mesh, run_kappa_with,
 };
 use clap::Args;
 use serde_json::json;
@@ -416,6 +416,7 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             None => None,
         };
     let isotope = opts.isotope.clone();
+    let threads = rayon::current_num_threads();
     let (run, fc3_info) = match (&a.read_gamma, &a.fc3) {
         (Some(g), _) => {
             if opts.q_range.is_some() && opts.four_phonon.is_none() {
@@ -423,12 +424,11 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
                     "--q-range splits the computed linewidths; with --read-gamma only four-phonon Γ (--fc4) is computed, so it needs --fc4",
                 ));
             }
+            let km = kappa_mesh(dm.primitive(), opts.mesh)?;
             if let Some(settings) = &opts.four_phonon {
                 // The temperatures come from the file; they change only the small
                 // occupation tables of the estimate.
-                let km = kappa_mesh(dm.primitive(), opts.mesh)?;
                 let nt = opts.temperatures.len();
-                let threads = rayon::current_num_threads();
                 let p = crate::transport::plan::four_phonon_only_plan(
                     &km,
                     dm.n_bands(),
@@ -439,7 +439,7 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
                 check_plan(a, &p)?;
             }
             (
-                kappa_from_gamma_file(&dm, g, &opts)?,
+                kappa_from_gamma_file_with(&dm, &km, g, &opts)?,
                 json!({"read_gamma": g}),
             )
         }
@@ -447,7 +447,6 @@ pub fn run(a: &KappaArgs, progress: bool) -> Result<()> {
             let (fc3, fc3_asr) = a.fc3_layout.load(&input, fc3_path)?;
             let info = json!({"file": fc3_path, "asr_violation_eV_per_A3": fc3_asr, "terms": fc3.terms.len()});
             let km = kappa_mesh(dm.primitive(), opts.mesh)?;
-            let threads = rayon::current_num_threads();
             check_plan(
                 a,
                 &crate::transport::plan::plan(&km, dm.n_bands(), &fc3, &opts, threads),
@@ -572,15 +571,15 @@ fn add_four_phonon(
     }
     doc["kappa_p_3ph"] = json!(f.kappa_p_3ph);
     doc["kappa_c_3ph"] = json!(f.kappa_c_3ph);
-    let sampled = matches!(f.mode, FourPhononMode::Sampled { .. });
+    let sampled = f.mode.is_sampled();
     if sampled {
         doc["gamma_4ph_std_error"] = json!(f.total_error());
     }
     let sum = |c: usize, x: &[[u64; 3]]| x.iter().map(|p| p[c]).sum::<u64>();
     doc["four_phonon"] = json!({
         "mode": match f.mode { FourPhononMode::Exact => json!("exact"),
-            FourPhononMode::Sampled { pairs, seed, rows } => json!({"sampled_pairs_per_q_and_class": pairs, "seed": seed,
-                "screened_rows_per_q_and_class": rows.unwrap_or_else(|| crate::anharmonic::four_phonon::auto_rows(res.mesh.iter().product(), pairs)).min(res.mesh.iter().product())}) },
+            FourPhononMode::Sampled { pairs, seed, .. } => json!({"sampled_pairs_per_q_and_class": pairs, "seed": seed,
+                "screened_rows_per_q_and_class": f.mode.screened_rows(res.mesh.iter().product())}) },
         "delta": match f.delta { FourDelta::Adaptive(s) => json!({"adaptive_scalebroad": s}),
             FourDelta::Gaussian(s) => json!({"gaussian_sigma_THz": s}) },
         "processes": CLASS_NAMES.iter().enumerate().map(|(c, n)| (n.to_string(), json!(sum(c, &f.processes)))).collect::<serde_json::Map<_, _>>(),

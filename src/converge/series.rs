@@ -205,10 +205,7 @@ impl SeriesContext<'_> {
             if let Some(f) = &res.four_phonon {
                 detail["kappa_p_3ph"] = json!(f.kappa_p_3ph);
                 detail["kappa_c_3ph"] = json!(f.kappa_c_3ph);
-                if matches!(
-                    f.mode,
-                    crate::anharmonic::four_phonon::FourPhononMode::Sampled { .. }
-                ) {
+                if f.mode.is_sampled() {
                     detail["kappa_p_std_error"] = json!(f.kappa_p_std_error);
                 }
             }

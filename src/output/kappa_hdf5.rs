@@ -113,10 +113,7 @@ pub fn write_kappa_hdf5(path: &Path, r: &KappaResult) -> Result<()> {
         {
             put(&format!("gamma_4ph_{name}"), flat(&f.gamma[c]), &shape);
         }
-        if matches!(
-            f.mode,
-            crate::anharmonic::four_phonon::FourPhononMode::Sampled { .. }
-        ) {
+        if f.mode.is_sampled() {
             put("gamma_4ph_std_error", flat(&f.total_error()), &shape);
             put(
                 "kappa_P_std_error",

@@ -877,7 +877,6 @@ pub fn assemble_with(
     Ok(res)
 }
 
-/// Γ^b = |v|/(4πL) (THz) for a boundary mean free path L in µm and v in THz·Å.
 /// Γ of mode s at irreducible point iq with isotope and boundary scattering added to the
 /// anharmonic `gamma` (Matthiessen: the rates add); `v` is the mode's group velocity.
 fn matthiessen(
@@ -893,6 +892,7 @@ fn matthiessen(
     gamma + iso + boundary
 }
 
+/// Γ^b = |v|/(4πL) (THz) for a boundary mean free path L in µm and v in THz·Å.
 pub fn boundary_gamma(v: &Vec3, mfp_um: f64) -> f64 {
     crate::linalg::norm(v) / (4.0 * std::f64::consts::PI * mfp_um * 1e4)
 }
@@ -1070,10 +1070,20 @@ pub fn kappa_from_gamma_file(
     path: &std::path::Path,
     opts: &KappaOptions,
 ) -> Result<KappaRun> {
+    let km = kappa_mesh(dm.primitive(), opts.mesh)?;
+    kappa_from_gamma_file_with(dm, &km, path, opts)
+}
+
+/// As `kappa_from_gamma_file`, on the mesh `km` of `opts.mesh` (built by the caller).
+pub fn kappa_from_gamma_file_with(
+    dm: &DynamicalMatrix,
+    km: &KappaMesh,
+    path: &std::path::Path,
+    opts: &KappaOptions,
+) -> Result<KappaRun> {
     let prim = dm.primitive();
-    let km = kappa_mesh(prim, opts.mesh)?;
     let (temperatures, gamma_q) = if path.is_dir() {
-        read_gamma_files(path, &km, opts.mesh, dm.n_bands())?
+        read_gamma_files(path, km, opts.mesh, dm.n_bands())?
     } else {
         read_gamma(path, &km.ir, opts.mesh, dm.n_bands())?
     };
@@ -1101,7 +1111,7 @@ pub fn kappa_from_gamma_file(
     };
     let Some(four) = four else {
         return Ok(KappaRun::Complete(Box::new(assemble(
-            dm, &km, gamma_q, gamma_iso, &opts,
+            dm, km, gamma_q, gamma_iso, &opts,
         )?)));
     };
     let done = four.iter().filter(|p| p.is_some()).count();
@@ -1110,6 +1120,6 @@ pub fn kappa_from_gamma_file(
     }
     let four: Vec<&FourPhononAtQ> = four.iter().flatten().collect();
     Ok(KappaRun::Complete(Box::new(with_four_phonon(
-        dm, &km, gamma_q, gamma_iso, &four, None, &opts,
+        dm, km, gamma_q, gamma_iso, &four, None, &opts,
     )?)))
 }

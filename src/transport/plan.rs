@@ -69,12 +69,15 @@ pub fn plan(
     // Mesh phonons (eigenvectors 16 B, frequencies, velocities), the fc3 list twice (list and
     // transformed copy), per-thread work arrays (3 × nb³ complex), and the results
     // (Γ, mode κ, Wigner pair κ).
-    let memory_bytes = 20e6 // the process itself (binary, allocator, symmetry, fc2)
-        + n * nbf * (16.0 * nbf + 8.0 + 24.0)
+    let memory_bytes = process_and_phonons(n, nbf)
         + 2.0 * n_fc3_entries as f64 * 240.0
         + threads as f64 * 3.0 * nbf.powi(3) * 16.0
         + nt * nq * nbf * (8.0 * 3.0 + 48.0)
-        + if wigner { nt * nq * nbf * nbf * 48.0 } else { 0.0 }
+        + if wigner {
+            nt * nq * nbf * nbf * 48.0
+        } else {
+            0.0
+        }
         + lbte_bytes;
     // Per triplet: the Fourier sum (≈ 4 flops per component of each transformed entry), the
     // contraction (3 nb⁴ complex multiply-adds) and the δ weights (nb² pairs × 3 × 24
@@ -122,10 +125,16 @@ pub fn four_phonon_only_plan(
     KappaPlan {
         n_irreducible_q: nq,
         n_triplets: 0,
-        memory_bytes: 20e6 + n as f64 * nbf * (16.0 * nbf + 8.0 + 24.0) + bytes,
+        memory_bytes: process_and_phonons(n as f64, nbf) + bytes,
         core_seconds: seconds,
         four_phonon_core_seconds: seconds,
     }
+}
+
+/// Bytes of the process itself (binary, allocator, symmetry, fc2) and of the phonons of an
+/// `n`-point mesh with `nb` bands (eigenvectors 16 B, frequencies, velocities).
+fn process_and_phonons(n: f64, nb: f64) -> f64 {
+    20e6 + n * nb * (16.0 * nb + 8.0 + 24.0)
 }
 
 /// Core-seconds and extra bytes of the four-phonon rates. Per irreducible q every class visits
@@ -135,11 +144,10 @@ pub fn four_phonon_only_plan(
 /// the leg-by-leg contraction, ≤ 8 nb⁵ flops, one phase per bucket; ≈ 1.4e10 flops/s on the
 /// AVX2 path). Sampled with every row screened builds 3 × the draws from the fc4 terms directly
 /// (4 flops per component of each term, 3 phases per site; ≈ 1.5e10 flops/s); with drawn rows
-/// it screens only those and builds its draws from their bucket sums. Calibrated on SW Si (6³ and 8³ within
-/// 3 % of the measured CPU time, 4³ and 5³ about 25 % under: fixed costs weigh more; the
-/// screening's fall with the window as the mesh grows is fitted to 12³ and 20³); every set is
-/// taken as active, so it errs high where the
-/// window leaves many empty. Memory: per thread the reciprocal tensor, a set's processes and
+/// it screens only those and builds its draws from their bucket sums. Calibrated on SW Si (6³
+/// and 8³ within 3 % of the measured CPU time, 4³ and 5³ about 25 % under: fixed costs weigh
+/// more; the screening's fall with the window as the mesh grows is fitted to 12³ and 20³);
+/// every set is taken as active, so it errs high where the window leaves many empty. Memory: per thread the reciprocal tensor, a set's processes and
 /// a row's bucket sums, per q the occupation tables, and, sampled, one class's proposal (a
 /// weight per active set and band of q; with drawn rows only a row's, per thread).
 fn four_phonon_cost(
@@ -150,7 +158,7 @@ fn four_phonon_cost(
     nt: usize,
     threads: usize,
 ) -> (f64, f64) {
-    use crate::anharmonic::four_phonon::{FourPhononMode, auto_rows};
+    use crate::anharmonic::four_phonon::FourPhononMode;
     let (n, nbf) = (n_points as f64, nb as f64);
     let fc4 = &settings.fc4;
     let (terms, sites, buckets) = (
@@ -171,8 +179,8 @@ fn four_phonon_cost(
     let tables = n * nbf * (8.0 * nt as f64 + 40.0);
     let (seconds, proposal) = match settings.mode {
         FourPhononMode::Exact => (nq as f64 * sets * (screen + in_row), 0.0),
-        FourPhononMode::Sampled { pairs, rows, .. } => {
-            let rows = rows.unwrap_or_else(|| auto_rows(n_points, pairs));
+        FourPhononMode::Sampled { pairs, .. } => {
+            let rows = settings.mode.screened_rows(n_points).expect("sampled");
             if rows >= n_points {
                 (
                     nq as f64 * (sets * screen + 3.0 * pairs as f64 * direct),
